@@ -1,0 +1,2 @@
+"""One module per exercise notebook (``exNN_topic.py``), each defining ``EXERCISE``."""
+__all__: list[str] = []

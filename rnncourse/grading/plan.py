@@ -1,0 +1,68 @@
+"""Execute a call plan: the data-only description of how a graded item is exercised.
+
+A plan is a list of calls, each ``{"fn": name, "args": [value names], "returns": [value names]}``.
+Starting from the case's inputs, each call looks up ``fn`` among the objects, passes copies of the
+named values, and binds what it returns. Grading a backward pass, for instance, runs the student's
+forward to get a cache and passes that cache to the student's backward.
+
+The same interpreter computes the reference (with rnncourse's implementations) in the grader
+process, gives in-notebook feedback (``check``), and runs inside the student's kernel during
+grading. For the last use its source is sent to the kernel as text, so this module imports nothing
+but numpy and the standard library.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+__all__ = ["PlanError", "execute_plan", "plan_objects"]
+
+
+class PlanError(Exception):
+    """A call returned something the plan cannot use (wrong number of values, ...)."""
+
+
+def plan_objects(calls) -> list[str]:
+    """Names of the objects a plan calls, in order of first use."""
+    names: list[str] = []
+    for call in calls:
+        if call["fn"] not in names:
+            names.append(call["fn"])
+    return names
+
+
+def _fresh(value):
+    # Students may modify their inputs in place; every call gets its own copy of arrays.
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def execute_plan(objects: dict, calls, inputs: dict, outputs) -> dict:
+    """Run ``calls`` on ``inputs`` with ``objects``; return ``{name: value}`` for ``outputs``.
+
+    Exceptions raised by the called objects propagate; the caller decides how to report them.
+    """
+    env = {k: copy.deepcopy(v) for k, v in inputs.items()}
+    for call in calls:
+        fn = objects[call["fn"]]
+        args = [_fresh(env[a]) for a in call["args"]]
+        kwargs = {k: _fresh(env[v]) for k, v in call.get("kwargs", {}).items()}
+        result = fn(*args, **kwargs)
+        names = call["returns"]
+        if len(names) == 1:
+            env[names[0]] = result
+            continue
+        if not isinstance(result, (tuple, list)):
+            raise PlanError(
+                f"{call['fn']} should return {len(names)} values ({', '.join(names)}), "
+                f"got a single {type(result).__name__}"
+            )
+        if len(result) != len(names):
+            raise PlanError(
+                f"{call['fn']} should return {len(names)} values ({', '.join(names)}), "
+                f"got {len(result)}"
+            )
+        env.update(zip(names, result))
+    return {name: env[name] for name in outputs}
