@@ -14,6 +14,7 @@ __all__ = ["main", "UsageError"]
 # module paths exposing ``register(subparsers)``; each adds one or more subcommands
 _COMMAND_MODULES = (
     "rnncourse.grading.release_cli",
+    "rnncourse.quiz.cli",
 )
 
 

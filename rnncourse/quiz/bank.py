@@ -1,0 +1,141 @@
+"""The exam-prep question bank: one JSON file per chapter in ``rnncourse/quiz/bank/``.
+
+Every question exists in Japanese and English. Kinds:
+
+- ``choice``: ``answer`` is the 0-based index of the one correct entry of ``en.choices`` /
+  ``ja.choices`` (same order in both languages);
+- ``code``: fill in the blank ``____`` of ``code`` with one of the (language-neutral) ``choices``;
+  ``answer`` is its index;
+- ``numeric``: ``answer`` is a number, accepted within ``tolerance``; ``compute`` (optional) names a
+  function of ``rnncourse`` and its keyword arguments that recomputes the answer, and the tests do so.
+
+``ref`` is the label of the book section that teaches the point (``{ref}`` target).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Question", "BankError", "load_bank", "load_glossary", "BANK_DIR", "KINDS", "LANGS"]
+
+BANK_DIR = Path(__file__).parent / "bank"
+KINDS = ("choice", "code", "numeric")
+LANGS = ("en", "ja")
+
+
+class BankError(ValueError):
+    """A question file does not follow the schema."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    chapter: str
+    kind: str
+    ref: str
+    text: dict            # lang -> {"question", "explanation", ["choices"]}
+    answer: float | int
+    choices: tuple = ()   # language-neutral choices (kind "code")
+    code: str = ""
+    tolerance: float = 0.0
+    compute: dict | None = None
+
+    def choices_in(self, lang: str) -> list[str]:
+        if self.kind == "code":
+            return list(self.choices)
+        if self.kind == "choice":
+            return list(self.text[lang]["choices"])
+        return []
+
+    def is_correct(self, given) -> bool:
+        """``given`` is a choice index or a number; anything else is wrong (never raises)."""
+        try:
+            if self.kind == "numeric":
+                value = float(given)
+                return math.isfinite(value) and abs(value - float(self.answer)) <= self.tolerance
+            return int(given) == int(self.answer) and not isinstance(given, bool)
+        except (TypeError, ValueError):
+            return False
+
+
+def _require(cond, where, msg):
+    if not cond:
+        raise BankError(f"{where}: {msg}")
+
+
+def _parse(raw: dict, chapter: str, where: str) -> Question:
+    qid = raw.get("id")
+    _require(isinstance(qid, str) and qid.startswith(chapter + "."), where,
+             f"id must be a string starting with '{chapter}.', got {qid!r}")
+    where = f"{where} [{qid}]"
+    kind = raw.get("kind")
+    _require(kind in KINDS, where, f"kind must be one of {KINDS}, got {kind!r}")
+    _require(isinstance(raw.get("ref"), str) and raw["ref"], where, "ref (a book label) is required")
+    text = {}
+    for lang in LANGS:
+        t = raw.get(lang)
+        _require(isinstance(t, dict), where, f"missing the '{lang}' text")
+        for key in ("question", "explanation"):
+            _require(isinstance(t.get(key), str) and t[key].strip(), where, f"{lang}.{key} is empty")
+        text[lang] = t
+    answer = raw.get("answer")
+    if kind == "numeric":
+        _require(isinstance(answer, (int, float)) and not isinstance(answer, bool), where,
+                 "numeric answer must be a number")
+        tol = raw.get("tolerance", 0)
+        _require(isinstance(tol, (int, float)) and tol >= 0, where, "tolerance must be >= 0")
+        return Question(qid, chapter, kind, raw["ref"], text, answer, tolerance=float(tol),
+                        compute=raw.get("compute"))
+    if kind == "choice":
+        lists = [text[lang].get("choices") for lang in LANGS]
+        for lang, ch in zip(LANGS, lists):
+            _require(isinstance(ch, list) and len(ch) >= 2, where, f"{lang}.choices needs >= 2 entries")
+            _require(len(set(ch)) == len(ch), where, f"{lang}.choices has duplicates")
+        _require(len(lists[0]) == len(lists[1]), where, "en and ja have different numbers of choices")
+        n = len(lists[0])
+        choices, code = (), ""
+    else:
+        choices = raw.get("choices")
+        _require(isinstance(choices, list) and len(choices) >= 2, where, "choices needs >= 2 lines")
+        _require(len(set(choices)) == len(choices), where, "choices has duplicates")
+        code = raw.get("code", "")
+        _require(isinstance(code, str) and code.count("____") == 1, where,
+                 "code must contain exactly one blank '____'")
+        n, choices = len(choices), tuple(choices)
+    _require(isinstance(answer, int) and not isinstance(answer, bool) and 0 <= answer < n, where,
+             f"answer must be the index of exactly one choice (0..{n - 1}), got {answer!r}")
+    return Question(qid, chapter, kind, raw["ref"], text, answer, choices=choices, code=code)
+
+
+def load_bank(chapters=None, bank_dir: Path = BANK_DIR) -> list[Question]:
+    """All questions, optionally only of chapters whose id starts with one of ``chapters``."""
+    questions: list[Question] = []
+    seen: set[str] = set()
+    for path in sorted(Path(bank_dir).glob("[0-9][0-9]_*.json")):
+        chapter = path.stem
+        if chapters and not any(chapter.startswith(str(c)) for c in chapters):
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise BankError(f"{path.name}: not valid JSON ({exc})") from None
+        _require(data.get("chapter") == chapter, path.name, "'chapter' must equal the file name")
+        for k, raw in enumerate(data.get("questions", []), 1):
+            q = _parse(raw, chapter, f"{path.name} question {k}")
+            _require(q.id not in seen, path.name, f"duplicate id {q.id}")
+            seen.add(q.id)
+            questions.append(q)
+    return questions
+
+
+def load_glossary(bank_dir: Path = BANK_DIR) -> list[dict]:
+    """Glossary entries: ``{"en", "ja", "definition", "ref"}``, sorted by English term."""
+    path = Path(bank_dir) / "glossary.json"
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    for k, e in enumerate(entries, 1):
+        for key in ("en", "ja", "definition", "ref"):
+            _require(isinstance(e.get(key), str) and e[key].strip(), f"glossary.json entry {k}",
+                     f"'{key}' is required")
+    return sorted(entries, key=lambda e: e["en"].lower())
