@@ -24,11 +24,11 @@ book: $(STAMP)
 
 ## Unit tests, the exercise/solution consistency checks and every notebook of book/, solutions/, exercises/.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax
 
 ## Unit tests only (no notebooks), for quick iteration.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) tests
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) tests
 
 ## Regenerate exercises/ from solutions/.
 release: $(STAMP)

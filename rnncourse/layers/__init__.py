@@ -1,12 +1,53 @@
 """Numpy layers with hand-written backward passes (CS231n style, see DESIGN section 2)."""
+from .attention import (
+    additive_attention_backward, additive_attention_forward, dot_attention_backward,
+    dot_attention_forward, general_attention_backward, general_attention_forward,
+    scaled_dot_attention_backward, scaled_dot_attention_forward,
+)
+from .bidirectional import bidirectional_backward, bidirectional_forward
+from .convert import (
+    from_torch, gru_from_torch, gru_to_torch, lstm_from_torch, lstm_to_torch, rnn_from_torch,
+    rnn_to_torch, to_torch,
+)
+from .embedding import embedding_backward, embedding_forward
+from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from .losses import (
     sigmoid, sigmoid_cross_entropy, softmax, temporal_affine_backward, temporal_affine_forward,
     temporal_softmax_loss,
 )
+from .lstm import (
+    lstm_backward, lstm_forward, lstm_last_state, lstm_step_backward, lstm_step_forward,
+)
+from .params import gru_param_count, lstm_param_count, rnn_param_count
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from .stacked import stacked_backward, stacked_forward
+from .tbptt import tbptt_slices
+from .word2vec import (
+    UnigramSampler, cbow_backward, cbow_forward, negative_sampling_backward,
+    negative_sampling_forward, skipgram_backward, skipgram_forward,
+)
 
 __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
     "temporal_affine_forward", "temporal_affine_backward", "softmax", "temporal_softmax_loss",
     "sigmoid", "sigmoid_cross_entropy",
+    # gated cells
+    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward", "lstm_last_state",
+    "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
+    # wrappers and training helpers
+    "stacked_forward", "stacked_backward", "bidirectional_forward", "bidirectional_backward",
+    "tbptt_slices",
+    # words
+    "embedding_forward", "embedding_backward", "UnigramSampler",
+    "negative_sampling_forward", "negative_sampling_backward",
+    "cbow_forward", "cbow_backward", "skipgram_forward", "skipgram_backward",
+    # attention
+    "dot_attention_forward", "dot_attention_backward",
+    "scaled_dot_attention_forward", "scaled_dot_attention_backward",
+    "general_attention_forward", "general_attention_backward",
+    "additive_attention_forward", "additive_attention_backward",
+    # torch interop and sizes
+    "rnn_to_torch", "rnn_from_torch", "lstm_to_torch", "lstm_from_torch",
+    "gru_to_torch", "gru_from_torch", "to_torch", "from_torch",
+    "rnn_param_count", "lstm_param_count", "gru_param_count",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import as_array, check_same_batch, check_shape
+from ._common import float_dtype, time_major
 
 __all__ = ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
 
@@ -36,9 +37,19 @@ def _act(a, nonlinearity):
     return np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0.0)
 
 
-def _act_grad(h, nonlinearity):
+def _act_(a, nonlinearity):
+    """The activation in place (the sequence loop writes into its buffer)."""
+    return np.tanh(a, out=a) if nonlinearity == "tanh" else np.maximum(a, 0.0, out=a)
+
+
+def _act_grad(h, nonlinearity, out=None):
     """Derivative of the activation written in terms of its output: tanh' = 1 - tanh^2."""
-    return 1.0 - h * h if nonlinearity == "tanh" else (h > 0).astype(h.dtype)
+    if out is None:
+        out = np.empty_like(h)
+    if nonlinearity == "tanh":
+        np.multiply(h, h, out=out)
+        return np.subtract(1.0, out, out=out)
+    return np.greater(h, 0, out=out)
 
 
 def rnn_step_forward(x, prev_h, Wx, Wh, b, nonlinearity: str = "tanh"):
@@ -112,15 +123,20 @@ def rnn_forward(x, h0, Wx, Wh, b, nonlinearity: str = "tanh"):
     check_shape("x", x, (N, T, D), "(N, T, D)")
     h0 = as_array("h0", h0, 2)
     check_shape("h0", h0, (N, H), "(N, H)")
-    dtype = np.result_type(x, h0, Wx, Wh, b)
-    xs = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)   # (T, N, D): time-major for the loop
-    hs = (xs.reshape(T * N, D) @ Wx + b).reshape(T, N, H)            # U x(t) + b for every t at once
-    prev = h0
-    for t in range(T):
-        hs[t] += prev @ Wh                                           # a(t) = b + W h(t-1) + U x(t)
-        prev = hs[t] = _act(hs[t], nonlinearity)                     # h(t) = tanh(a(t))
-    cache = (xs, h0, Wx, Wh, hs, nonlinearity)
-    return hs.transpose(1, 0, 2), cache
+    dtype = float_dtype(x, h0, Wx, Wh, b)
+    Wx, Wh, b = (np.asarray(w, dtype) for w in (Wx, Wh, b))
+    xs = time_major(x, dtype)                                        # (T, N, D): time-major loop
+    hs = np.empty((T + 1, N, H), dtype)                              # h(0..T), h(0) = h0
+    hs[0] = h0
+    np.matmul(xs.reshape(T * N, D), Wx, out=hs[1:].reshape(T * N, H))
+    hs[1:] += b                                                      # U x(t) + b for every t at once
+    wh = np.empty((N, H), dtype)
+    for t in range(1, T + 1):
+        np.matmul(hs[t - 1], Wh, out=wh)
+        hs[t] += wh                                                  # a(t) = b + W h(t-1) + U x(t)
+        _act_(hs[t], nonlinearity)                                   # h(t) = tanh(a(t))
+    cache = (xs, hs, Wx, Wh, nonlinearity)
+    return hs[1:].transpose(1, 0, 2), cache
 
 
 def rnn_backward(dh, cache):
@@ -133,22 +149,22 @@ def rnn_backward(dh, cache):
     Returns:
         dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,).
     """
-    xs, h0, Wx, Wh, hs, nonlinearity = cache
-    T, N, H = hs.shape
-    D = xs.shape[2]
+    xs, hs, Wx, Wh, nonlinearity = cache
+    T, N, D = xs.shape
+    H = hs.shape[2]
     dh = as_array("dh", dh, 3)
     check_shape("dh", dh, (N, T, H), "(N, T, H)")
-    da = dh.transpose(1, 0, 2).astype(hs.dtype, order="C", copy=True)   # (T, N, H), becomes dL/da(t)
-    carry = np.zeros((N, H), dtype=hs.dtype)                            # dL/dh(t) through h(t+1)
+    da = time_major(dh, hs.dtype, copy=True)                         # (T, N, H), becomes dL/da(t)
+    carry = np.zeros((N, H), dtype=hs.dtype)                         # dL/dh(t) through h(t+1)
+    grad = np.empty((N, H), dtype=hs.dtype)
     for t in range(T - 1, -1, -1):
         da[t] += carry
-        da[t] *= _act_grad(hs[t], nonlinearity)
-        carry = da[t] @ Wh.T
+        da[t] *= _act_grad(hs[t + 1], nonlinearity, out=grad)       # diag(1 - h(t)^2) dL/dh(t)
+        np.matmul(da[t], Wh.T, out=carry)
     # Weight gradients summed over time: one matmul each over the (T*N) rows.
     da2 = da.reshape(T * N, H)
     dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
     dWx = xs.reshape(T * N, D).T @ da2
-    hprev = np.concatenate([h0[None], hs[:-1]], axis=0).reshape(T * N, H)
-    dWh = hprev.T @ da2
+    dWh = hs[:-1].reshape(T * N, H).T @ da2                          # h(0..T-1): one contiguous block
     db = da2.sum(axis=0)
     return dx, carry, dWx, dWh, db
