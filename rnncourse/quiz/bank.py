@@ -131,11 +131,18 @@ def load_bank(chapters=None, bank_dir: Path = BANK_DIR) -> list[Question]:
 
 
 def load_glossary(bank_dir: Path = BANK_DIR) -> list[dict]:
-    """Glossary entries: ``{"en", "ja", "definition", "ref"}``, sorted by English term."""
-    path = Path(bank_dir) / "glossary.json"
-    entries = json.loads(path.read_text(encoding="utf-8"))
-    for k, e in enumerate(entries, 1):
-        for key in ("en", "ja", "definition", "ref"):
-            _require(isinstance(e.get(key), str) and e[key].strip(), f"glossary.json entry {k}",
-                     f"'{key}' is required")
+    """Glossary entries ``{"en", "ja", "definition", "ref"}`` from ``glossary*.json``, sorted by English term.
+
+    ``glossary.json`` holds the first chapters' terms; each later chapter adds its own file
+    ``glossary_NN_topic.json`` so that chapters can be written independently.
+    """
+    entries = []
+    for path in sorted(Path(bank_dir).glob("glossary*.json")):
+        part = json.loads(path.read_text(encoding="utf-8"))
+        _require(isinstance(part, list), path.name, "must be a JSON list of entries")
+        for k, e in enumerate(part, 1):
+            for key in ("en", "ja", "definition", "ref"):
+                _require(isinstance(e.get(key), str) and e[key].strip(), f"{path.name} entry {k}",
+                         f"'{key}' is required")
+        entries.extend(part)
     return sorted(entries, key=lambda e: e["en"].lower())
