@@ -85,6 +85,11 @@ def test_csv_gradebook_is_safe_with_commas_and_quotes(graded):
     assert by_file['a,"quoted" name.ipynb'][1:3] == ["8", "8"]
     assert by_file["broken.ipynb"][-1].startswith("not graded: ")
     assert len(rows) == 5 and all(len(r) == len(header) for r in rows)
+    # two submissions called stub.ipynb: the path and the results file tell them apart
+    stubs = {r[header.index("path")]: r for r in rows[1:] if r[0] == "stub.ipynb"}
+    assert {Path(p).parent.name for p in stubs} == {"subs", "more"}
+    assert {r[header.index("results")] for r in stubs.values()} == {"stub.json", "stub-2.json"}
+    assert {r[header.index("results")]: r[1] for r in stubs.values()} == {"stub.json": "7", "stub-2.json": "0"}
 
 
 def test_summary_table_and_exit_zero_when_all_graded(tmp_path, capsys):

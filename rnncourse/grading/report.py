@@ -113,15 +113,17 @@ def _test_columns(graded: list) -> list[str]:
 
 
 def write_csv(graded: list, path: Path) -> None:
-    """One row per submission: file, score, max_score, one column per test, then exercise/status."""
+    """One row per submission: file, score, max_score, one column per test, then the path as given,
+    the results file (unique even when two submissions share a file name), exercise and status."""
     cols = _test_columns(graded)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["file", "score", "max_score", *cols, "exercise", "status"])
+    writer.writerow(["file", "score", "max_score", *cols, "path", "results", "exercise", "status"])
     for g in graded:
         by_name = {t.name: t.score for t in g.tests}
         writer.writerow([g.path.name, f"{g.score:g}", f"{g.max_score:g}",
                          *[f"{by_name[c]:g}" if c in by_name else "" for c in cols],
+                         str(g.path), g.out_name,
                          g.exercise.id if g.exercise else "",
                          "graded" if g.graded else f"not graded: {_clip(g.error, 200)}"])
     write_atomic(path, buf.getvalue())
