@@ -18,8 +18,14 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 ## Build the book into _build/html (warnings are errors; notebooks are executed and cached).
+## The execution cache is keyed on each notebook's code only, so it is dropped whenever the library
+## or the question bank (which the chapters render) changed since the last build.
+CACHE := _build/.jupyter_cache
 book: $(STAMP)
+	@if [ -d $(CACHE) ] && [ -n "$$(find rnncourse -newer $(CACHE) -type f ! -name "*.pyc" -print -quit)" ]; then \
+		echo "rnncourse/ changed since the last build: re-executing every notebook"; rm -rf $(CACHE); fi
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	@touch $(CACHE)
 	@echo "Open _build/html/index.html in a browser."
 
 ## Unit tests, the exercise/solution consistency checks and every notebook of book/, solutions/, exercises/.
