@@ -207,9 +207,10 @@ def _test(result, item) -> dict:
     return next(t for t in result["tests"] if t["name"].startswith(item + ":"))
 
 
-def test_batch_exit_code_and_time(batch):
+def test_batch_exit_code(batch):
+    # a hang would surface as subprocess.TimeoutExpired in the fixture (timeout=240); how long a
+    # batch takes is measured by benchmarks/grading.py, not asserted here
     assert batch["code"] == 1            # some submissions were not gradable
-    assert batch["seconds"] < 150
 
 
 @pytest.mark.parametrize("name, score", [
