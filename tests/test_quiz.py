@@ -129,3 +129,14 @@ def test_rendered_markdown_folds_every_answer():
     assert text.count(":class: dropdown") == 2 * len(qs)
     assert text.count("{ref}`") == 2 * len(qs)
     assert glossary_markdown(load_glossary()).count("{ref}`") == len(load_glossary())
+
+
+def test_rendered_answers_are_inside_the_fold():
+    # a dropdown admonition shows its title when folded, so the title must not give the answer away
+    for q in load_bank(["01", "04"]):
+        md = questions_markdown([q], lang="both")
+        titles = [line for line in md.splitlines() if line.startswith(":::{admonition}")]
+        assert titles == [":::{admonition} Answer", ":::{admonition} 解答"], titles
+        answer = f"({'abcdefghij'[int(q.answer)]})" if q.kind != "numeric" else f"{q.answer:g}"
+        body = md.split(":::{admonition} Answer")[1].split(":::")[0]
+        assert f"**{answer}**" in body and ":class: dropdown" in body

@@ -23,8 +23,9 @@ def _one(q: Question, n: int, lang: str) -> str:
         answer = f"{q.answer:g}"
     head = "Answer" if lang == "en" else "解答"
     see = "see" if lang == "en" else "参照"
-    lines += [f":::{{admonition}} {head}: {answer}", ":class: dropdown",
-              f"{t['explanation']} ({see} {{ref}}`{q.ref}`)", ":::", ""]
+    # the answer goes inside the fold: a dropdown's title is always visible
+    lines += [f":::{{admonition}} {head}", ":class: dropdown",
+              f"**{answer}** {t['explanation']} ({see} {{ref}}`{q.ref}`)", ":::", ""]
     return "\n".join(lines)
 
 
