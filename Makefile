@@ -18,14 +18,16 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 ## Build the book into _build/html (warnings are errors; notebooks are executed and cached).
-## The execution cache is keyed on each notebook's code only, so it is dropped whenever the library
-## or the question bank (which the chapters render) changed since the last build.
-CACHE := _build/.jupyter_cache
+## Sphinx re-reads a notebook only when the notebook changed, and the execution cache is keyed on its
+## code, so a change to the library or the question bank (which the chapters render) would not show.
+## The stamp records the last build; when rnncourse/ is newer, both caches are dropped.
+BOOK_STAMP := _build/.rnncourse-built
 book: $(STAMP)
-	@if [ -d $(CACHE) ] && [ -n "$$(find rnncourse -newer $(CACHE) -type f ! -name "*.pyc" -print -quit)" ]; then \
-		echo "rnncourse/ changed since the last build: re-executing every notebook"; rm -rf $(CACHE); fi
+	@if [ -f $(BOOK_STAMP) ] && [ -n "$$(find rnncourse -newer $(BOOK_STAMP) -type f ! -name "*.pyc" -print -quit)" ]; then \
+		echo "rnncourse/ changed since the last build: re-executing every notebook"; \
+		rm -rf _build/.jupyter_cache _build/.doctrees; fi
 	$(BIN)/jupyter-book build . -W -n --keep-going
-	@touch $(CACHE)
+	@touch $(BOOK_STAMP)
 	@echo "Open _build/html/index.html in a browser."
 
 ## Unit tests, the exercise/solution consistency checks and every notebook of book/, solutions/, exercises/.
