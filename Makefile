@@ -42,8 +42,12 @@ test-fast: $(STAMP)
 release: $(STAMP)
 	$(BIN)/rnncourse release solutions exercises
 
+## Timing tables (never asserted): layers vs torch, autograder overhead and throughput, notebook run times.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/layers.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/grading.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/notebooks.py
+	$(BIN)/python benchmarks/beyond.py
 
 clean:
 	rm -rf _build .pytest_cache
