@@ -26,6 +26,8 @@ from typing import Callable
 import numpy as np
 
 from ._checks import as_array, check_shape
+from .layers._common import check_indices
+from .layers.losses import temporal_softmax_loss
 
 __all__ = ["log_softmax", "greedy_search", "beam_search", "rnn_decoder_step", "greedy_decode",
            "beam_decode", "masked_cross_entropy"]
@@ -195,21 +197,12 @@ def masked_cross_entropy(logits, targets, pad_id: int = 0):
     """
     logits = as_array("logits", logits, 3)
     N, T, V = logits.shape
-    targets = np.asarray(targets)
-    if not np.issubdtype(targets.dtype, np.integer):
-        raise ValueError(f"targets: expected integer ids, got dtype {targets.dtype}")
+    targets = check_indices("targets", targets, V, "(token ids)")
     check_shape("targets", targets, (N, T), "(N, T)")
-    if targets.size and (targets.min() < 0 or targets.max() >= V):
-        raise ValueError(f"targets: ids must lie in [0, {V}), got [{targets.min()}, {targets.max()}]")
     mask = targets != pad_id                                       # (N, T)
     M = int(mask.sum())
     if M == 0:
         raise ValueError("targets: every position is padding; the mean loss is undefined")
-    logp = log_softmax(logits)
-    picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]   # (N, T)
-    loss = -np.sum(picked * mask) / M
-    dlogits = np.exp(logp)
-    np.put_along_axis(dlogits, targets[..., None],
-                      np.take_along_axis(dlogits, targets[..., None], axis=-1) - 1.0, axis=-1)
-    dlogits *= mask[..., None] / M
-    return float(loss), dlogits
+    # chapter 1's masked loss averages over the N sequences; here the mean is over the M real symbols
+    loss, dlogits = temporal_softmax_loss(logits, targets, mask)
+    return loss * N / M, dlogits * (N / M)

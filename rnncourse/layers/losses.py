@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import as_array, check_shape
+from ._common import check_indices
 
 __all__ = [
     "temporal_affine_forward", "temporal_affine_backward",
@@ -72,12 +73,8 @@ def temporal_softmax_loss(o, y, mask=None):
     """
     o = as_array("o", o, 3)
     N, T, V = o.shape
-    y = np.asarray(y)
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y: expected integer class indices, got dtype {y.dtype}")
+    y = check_indices("y", y, V, "(class ids)")
     check_shape("y", y, (N, T), "(N, T)")
-    if y.size and (y.min() < 0 or y.max() >= V):
-        raise ValueError(f"y: class indices must lie in [0, {V}), got range [{y.min()}, {y.max()}]")
     if mask is None:
         mask = np.ones((N, T), dtype=o.dtype)
     else:
