@@ -99,3 +99,20 @@ def test_exact_match_and_accuracy_by():
     assert exact_match(pred, tgt).tolist() == [True, False, True]
     keys, acc, counts = accuracy_by([2, 2, 1], [True, False, True])
     assert keys.tolist() == [1, 2] and acc.tolist() == [1.0, 0.5] and counts.tolist() == [1, 2]
+
+
+def test_training_runs_on_the_cpu_unless_asked(monkeypatch):
+    """The book's numbers must not depend on a GPU: None means the CPU even when CUDA exists."""
+    import torch
+
+    from rnncourse.models.training import default_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert default_device() == torch.device("cpu")
+    assert default_device(None) == torch.device("cpu")
+    assert default_device("auto") == torch.device("cuda")
+    assert default_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert default_device("auto") == torch.device("cpu")
+    with pytest.raises(ValueError, match="device"):
+        default_device("not-a-device")

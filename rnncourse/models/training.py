@@ -3,8 +3,10 @@
 Models follow the interface of :class:`rnncourse.models.seq2seq.Seq2Seq`:
 ``model(src, src_len, tgt_in) -> logits`` for teacher forcing, and ``start``/``step`` for the
 searches of :mod:`rnncourse.decoding`. Data come as a :class:`rnncourse.data.addition.Seq2SeqBatch`
-of numpy arrays. Training runs on the GPU when one is available, else on the CPU; minibatches are
-drawn from a seeded generator so a run is reproducible.
+of numpy arrays. Training runs on the CPU unless the caller asks for another device
+(``device="cuda"``, or ``"auto"`` for CUDA when present): the book's numbers must not depend on
+the reader's hardware, so a GPU is an explicit opt-in. Minibatches are drawn from a seeded
+generator so a run is reproducible.
 """
 from __future__ import annotations
 
@@ -18,9 +20,20 @@ __all__ = ["default_device", "masked_cross_entropy", "train_seq2seq", "greedy_pr
            "beam_predict", "exact_match", "accuracy_by"]
 
 
-def default_device() -> torch.device:
-    """CUDA if available, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def default_device(device=None) -> torch.device:
+    """The device to train on: the CPU unless asked otherwise.
+
+    ``device`` may be ``None`` (the CPU), ``"auto"`` (CUDA when available, else the CPU), or any
+    name or :class:`torch.device` torch accepts (``"cuda"``, ``"cuda:1"``, ...).
+    """
+    if device is None:
+        return torch.device("cpu")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device: expected None, 'auto' or a torch device name, got {device!r}") from exc
 
 
 def masked_cross_entropy(logits, targets, pad_id: int = 0):
@@ -37,11 +50,11 @@ def _tensors(batch, device):
 
 def train_seq2seq(model, data, epochs: int = 10, batch_size: int = 128, lr: float = 1e-2,
                   seed: int = 0, clip: float = 1.0, desc: str = "training",
-                  progress: bool = True) -> list[float]:
+                  progress: bool = True, device=None) -> list[float]:
     """Train ``model`` with teacher forcing and Adam; returns the loss of every update.
 
     Args:
-        model: a seq2seq model (moved to :func:`default_device`).
+        model: a seq2seq model (moved to ``default_device(device)``).
         data: a :class:`~rnncourse.data.addition.Seq2SeqBatch` (the whole training set).
         epochs: passes over the data, each in a new random order.
         batch_size: examples per update.
@@ -50,8 +63,10 @@ def train_seq2seq(model, data, epochs: int = 10, batch_size: int = 128, lr: floa
         clip: gradient-norm clipping threshold.
         desc: label of the progress bar.
         progress: show a ``tqdm`` progress bar.
+        device: ``None`` (the CPU, the default), ``"auto"`` or a torch device name; see
+            :func:`default_device`.
     """
-    device = default_device()
+    device = default_device(device)
     model.to(device).train()
     src, src_len, tgt_in, tgt_out, _ = _tensors(data, device)
     N = src.shape[0]
