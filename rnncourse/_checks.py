@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_array", "check_shape", "check_finite", "check_same_batch"]
+__all__ = ["as_array", "as_mask", "check_shape", "check_finite", "check_same_batch"]
 
 
 def as_array(name: str, value, ndim: int | None = None, *, finite: bool = True) -> np.ndarray:
@@ -21,11 +21,29 @@ def as_array(name: str, value, ndim: int | None = None, *, finite: bool = True) 
         raise ValueError(f"{name}: could not convert to an array ({exc})") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise ValueError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{name}: expected a real array, got complex dtype {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-d array, got {arr.ndim}-d with shape {arr.shape}")
     if finite:
         check_finite(name, arr)
     return arr
+
+
+def as_mask(name: str, value, ndim: int | None = None) -> np.ndarray:
+    """Return ``value`` as a boolean mask; it must hold booleans or the numbers 0 and 1 only.
+
+    A mask of 0.5 or -1 is not a mask but a weight, and would silently rescale (or flip the sign
+    of) a loss or an attention row; it is refused instead.
+    """
+    arr = as_array(name, value, ndim)
+    if arr.dtype != bool:
+        bad = (arr != 0) & (arr != 1)
+        if bad.any():
+            values = np.unique(arr[bad])[:5]
+            raise ValueError(f"{name}: a mask holds booleans or 0/1 only, got {values.tolist()}"
+                             f"{' ...' if np.unique(arr[bad]).size > 5 else ''}")
+    return arr.astype(bool)
 
 
 def check_finite(name: str, arr: np.ndarray) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_array, check_shape
+from .._checks import as_array, as_mask, check_shape
 from ._common import check_upstream
 
 __all__ = [
@@ -50,7 +50,7 @@ def _check_qkv(q, k, v, mask, same_width: bool):
     v = as_array("v", v, 3)
     check_shape("v", v, (N, Tk, v.shape[2]), "(N, Tk, Hv)")
     if mask is not None:
-        mask = as_array("mask", mask)
+        mask = as_mask("mask", mask)
         if mask.ndim == 2:
             check_shape("mask", mask, (N, Tk), "(N, Tk)")
             mask = mask[:, None, :]

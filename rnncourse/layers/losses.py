@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_array, check_shape
+from .._checks import as_array, as_mask, check_shape
 from ._common import check_indices
 
 __all__ = [
@@ -78,7 +78,7 @@ def temporal_softmax_loss(o, y, mask=None):
     if mask is None:
         mask = np.ones((N, T), dtype=o.dtype)
     else:
-        mask = as_array("mask", mask, 2)
+        mask = as_mask("mask", mask, 2)
         check_shape("mask", mask, (N, T), "(N, T)")
         mask = mask.astype(o.dtype)
     flat = o.reshape(N * T, V)
@@ -113,7 +113,7 @@ def sigmoid_cross_entropy(s, t, mask=None):
     t = as_array("t", t)
     check_shape("t", t, s.shape)
     N = s.shape[0] if s.ndim else 1
-    m = np.ones_like(s) if mask is None else as_array("mask", mask).astype(s.dtype)
+    m = np.ones_like(s) if mask is None else as_mask("mask", mask).astype(s.dtype)
     check_shape("mask", m, s.shape)
     # log(1 + exp(-|s|)) + max(s, 0) - s t  is the stable form of the cross-entropy
     per = np.logaddexp(0.0, s) - s * t
