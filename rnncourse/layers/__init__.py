@@ -51,3 +51,27 @@ __all__ = [
     "gru_to_torch", "gru_from_torch", "to_torch", "from_torch",
     "rnn_param_count", "lstm_param_count", "gru_param_count",
 ]
+from .layernorm import add_norm_backward, add_norm_forward, layernorm_backward, layernorm_forward
+from .multihead import (
+    causal_mask, mha_from_torch, mha_to_torch, multihead_attention_backward,
+    multihead_attention_forward, padding_mask,
+)
+from .positional import (
+    positional_encoding_backward, positional_encoding_forward, sinusoidal_encoding,
+)
+from .transformer import (
+    decoder_block_backward, decoder_block_forward, decoder_block_from_torch, encoder_block_backward,
+    encoder_block_forward, encoder_block_from_torch, ffn_backward, ffn_forward, init_decoder_block,
+    init_encoder_block,
+)
+
+__all__ += [
+    # Transformer (chapter 13)
+    "multihead_attention_forward", "multihead_attention_backward", "causal_mask", "padding_mask",
+    "mha_from_torch", "mha_to_torch", "layernorm_forward", "layernorm_backward", "add_norm_forward",
+    "add_norm_backward", "sinusoidal_encoding", "positional_encoding_forward",
+    "positional_encoding_backward", "ffn_forward", "ffn_backward", "init_encoder_block",
+    "init_decoder_block", "encoder_block_forward", "encoder_block_backward",
+    "decoder_block_forward", "decoder_block_backward", "encoder_block_from_torch",
+    "decoder_block_from_torch",
+]
