@@ -14,8 +14,8 @@ Every question exists in Japanese and English. Kinds:
 ``syllabus`` (required) lists the JDLA E資格 syllabus items the question covers, ids of
 :mod:`rnncourse.quiz.syllabus` such as ``"3-5-2"``; ``["x"]`` marks a topic outside the syllabus
 (``"x"`` cannot be combined with an item). Optional fields: ``scenario``, the id of an entry of the
-file's ``"scenarios"`` (``{id: {"en": text, "ja": text}}``), for a set of questions that share one
-scenario and are always asked together, in file order; ``figure``, a text diagram shown
+file's ``"scenarios"`` (``{id: {"en": text, "ja": text, ["figure": text diagram]}}``), for a set of
+questions that share one scenario and are always asked together, in file order; ``figure``, a text diagram shown
 preformatted; ``source``, ``{"en", "ja"}`` attribution of a question paraphrased from elsewhere.
 
 Texts write formulas as TeX between dollar signs, ``$q^\\top k$``: the book typesets them and the
@@ -56,7 +56,7 @@ class Question:
     compute: dict | None = None
     syllabus: tuple = ()  # syllabus item ids, e.g. ("3-5-2",); ("x",) = outside the syllabus
     scenario: str = ""    # id of the shared scenario ("" = a standalone question)
-    scenario_text: dict | None = None   # lang -> text of that scenario
+    scenario_text: dict | None = None   # lang -> text of that scenario, and "figure" (may be "")
     figure: str = ""      # a text diagram, shown preformatted
     source: dict | None = None          # lang -> attribution
 
@@ -190,8 +190,10 @@ def load_bank(chapters=None, bank_dir: Path = BANK_DIR) -> list[Question]:
         scenarios = data.get("scenarios", {})
         _require(isinstance(scenarios, dict) and all(
             isinstance(v, dict) and all(isinstance(v.get(la), str) and v[la].strip() for la in LANGS)
+            and isinstance(v.get("figure", ""), str) and set(v) <= {*LANGS, "figure"}
             for v in scenarios.values()), path.name,
-            "scenarios must map an id to {'en': text, 'ja': text}")
+            "scenarios must map an id to {'en': text, 'ja': text} and optionally 'figure': text")
+        scenarios = {k: {"figure": "", **v} for k, v in scenarios.items()}
         for k, raw in enumerate(data.get("questions", []), 1):
             q = _parse(raw, chapter, f"{path.name} question {k}", scenarios)
             _require(q.id not in seen, path.name, f"duplicate id {q.id}")

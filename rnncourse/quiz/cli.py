@@ -83,6 +83,8 @@ def _show(item, k, total, lang, out, scenario=False):
     q, t = item.question, item.question.text[lang]
     if scenario:
         print(f"\n[{_UI[lang]['scenario']}] {plain(q.scenario_text[lang])}", file=out)
+        if q.scenario_text["figure"]:
+            print("\n" + "\n".join("    " + line for line in q.scenario_text["figure"].splitlines()), file=out)
     print(f"\nQ{k}/{total}  [{q.id}]  {plain(t['question'])}", file=out)
     if q.figure:
         print("\n" + "\n".join("    " + line for line in q.figure.splitlines()) + "\n", file=out)

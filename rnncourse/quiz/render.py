@@ -49,6 +49,8 @@ def _one(q: Question, n: int, lang: str, show_scenario: bool = True) -> str:
     lines = []
     if q.scenario and show_scenario:
         lines += [f"> **{ui['scenario']}.** {q.scenario_text[lang]}", ""]
+        if q.scenario_text["figure"]:
+            lines += ["```text", q.scenario_text["figure"], "```", ""]
     lines += [f"**Q{n}.** `{q.id}` · *{_tags(q, lang)}*", "", t["question"], ""]
     if q.figure:
         lines += ["```text", q.figure, "```", ""]
@@ -89,9 +91,11 @@ def questions_markdown(questions, lang: str = "both") -> str:
         return tabs({la: _block(questions, la) for la, _ in LANG_TABS})
     if lang in ("en", "ja"):
         return _block(questions, lang)
-    blocks = []
+    blocks, prev = [], None
     for n, q in enumerate(questions, 1):
-        blocks.extend(_one(q, n, la) for la in ("en", "ja"))
+        first = bool(q.scenario) and (prev is None or (prev.chapter, prev.scenario) != (q.chapter, q.scenario))
+        blocks.extend(_one(q, n, la, show_scenario=first) for la in ("en", "ja"))
+        prev = q
     return "\n".join(blocks)
 
 

@@ -40,6 +40,8 @@ _SYMBOLS = {
 _BINARY = {"cdot", "times", "odot", "otimes", "oplus", "circ", "le", "leq", "ge", "geq", "ne", "neq",
            "approx", "equiv", "sim", "propto", "in", "notin", "to", "rightarrow", "leftarrow", "gets",
            "Rightarrow", "mapsto", "pm", "mid", "land", "lor", "ll", "gg"}
+_PREFIX = {"partial", "nabla", "sum", "prod", "neg", "top",       # these take the blank after them
+           "lVert", "lvert", "langle", "lfloor", "lceil"}
 _CLOSING = {"rVert", "rvert", "rangle", "rfloor", "rceil"}
 _CLOSE = "\x00"
 _WORDS = {"log", "ln", "exp", "tanh", "sin", "cos", "max", "min", "arg", "det", "lim", "argmax",
@@ -133,9 +135,11 @@ class _Parser:
         if name in _BINARY:
             return _SYMBOLS[name] + space
         if name in _CLOSING:
-            return _CLOSE + _SYMBOLS[name]
-        if name in _SYMBOLS:
+            return _CLOSE + _SYMBOLS[name] + space
+        if name in _PREFIX:
             return _SYMBOLS[name]
+        if name in _SYMBOLS:
+            return _SYMBOLS[name] + space
         if name in _TEXT:
             return self.group()
         if name in _ACCENTS:
@@ -170,7 +174,9 @@ def _script(arg: str, table: dict, mark: str) -> str:
         return "".join(table[ch] for ch in arg)
     if mark == "^" and arg in ("ᵀ", "T"):
         return "ᵀ"
-    if len(arg) == 1 or re.fullmatch(r"\w+", arg):
+    if mark == "^" and len(arg) > 1 and arg.endswith("ᵀ"):       # h^{(t-1)\top}: script, then ᵀ
+        return _script(arg[:-1], table, mark) + "ᵀ"
+    if len(arg) == 1 or re.fullmatch(r"\w+", arg) or (arg[0] == "(" and arg[-1] == ")"):
         return mark + arg
     return f"{mark}({arg})"
 
