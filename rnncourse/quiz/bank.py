@@ -227,5 +227,10 @@ def load_glossary(bank_dir: Path = BANK_DIR) -> list[dict]:
             for key in ("en", "ja", "definition", "ref"):
                 _require(isinstance(e.get(key), str) and e[key].strip(), f"{path.name} entry {k}",
                          f"'{key}' is required")
+            # the glossary is a markdown table: a '|' would end the cell (write \\mid or \\Vert)
+            _require("|" not in e["definition"] + e["en"] + e["ja"], f"{path.name} entry {k}",
+                     "no '|' in a glossary entry (it splits the table's cell); use \\mid or \\Vert in math")
+            _check_math({"glossary": {"question": e["definition"], "explanation": e["en"]}},
+                        f"{path.name} entry {k}")
         entries.extend(part)
     return sorted(entries, key=lambda e: e["en"].lower())

@@ -8,10 +8,11 @@ shows one language at a time.
 from __future__ import annotations
 
 from .bank import Question, load_bank, load_glossary
-from .syllabus import ITEMS, OUTSIDE
+from .syllabus import ITEMS, MOCK_MINUTES, MOCK_SIZE, OUTSIDE, OUTSIDE_SECTIONS, SYLLABUS_NAME
 
-__all__ = ["questions_markdown", "glossary_markdown", "syllabus_markdown", "show_questions",
-           "show_glossary", "tabs", "OUTSIDE_SYLLABUS_BADGE", "outside_syllabus_badge", "LANG_TABS"]
+__all__ = ["questions_markdown", "glossary_markdown", "syllabus_markdown", "syllabus_section",
+           "sample_questions", "show_questions", "show_glossary", "tabs", "OUTSIDE_SYLLABUS_BADGE",
+           "outside_syllabus_badge", "LANG_TABS"]
 
 _LETTERS = "abcdefghij"
 LANG_TABS = (("en", "English"), ("ja", "日本語"))
@@ -121,30 +122,98 @@ def syllabus_markdown(questions, lang: str = "en", labels=None) -> str:
 
     labels = book_labels() if labels is None else labels
     counts = {it.id: 0 for it in ITEMS}
-    refs = {it.id: [] for it in ITEMS}
+    refs = {it.id: {} for it in ITEMS}           # item -> {ref: number of its questions there}
     for q in questions:
         for tag in q.syllabus:
             counts[tag] += 1
-            if q.ref not in refs[tag]:
-                refs[tag].append(q.ref)
-    head = {"en": "| item | topic | keywords | taught in | questions |",
-            "ja": "| 項目 | 内容 | キーワード | 本書の該当箇所 | 問題数 |"}[lang]
-    rows = [head, "|---|---|---|---|---|"]
+            refs[tag][q.ref] = refs[tag].get(q.ref, 0) + 1
+    head = {"en": "| item | topic | keywords | taught in | questions | mock share |",
+            "ja": "| 項目 | 内容 | キーワード | 本書の該当箇所 | 問題数 | 模試の配分 |"}[lang]
+    rows = [head, "|---|---|---|---|---|---|"]
     for it in ITEMS:
         where = [l for l in it.taught if l in labels]
         chapters = {labels[l] for l in where}
-        for ref in refs[it.id]:                     # chapters that teach it but are not listed yet
-            if ref in labels and labels[ref] not in chapters:
-                where.append(ref)
-                chapters.add(labels[ref])
+        per_chapter = {}
+        for ref, n in refs[it.id].items():
+            if ref in labels:
+                per_chapter.setdefault(labels[ref], []).append((n, ref))
+        for chapter, found in per_chapter.items():  # a chapter that teaches it (3+ questions) but is not listed
+            if chapter not in chapters and (not where or sum(n for n, _ in found) >= 3):
+                where.append(max(found)[1])
+                chapters.add(chapter)
         if it.id == OUTSIDE:
             where = []
         taught = ", ".join(f"{{ref}}`{l}`" for l in where) or ("—" if lang == "en" else "—")
         name = it.en if lang == "en" else it.ja
         keywords = it.keywords_en if lang == "en" else it.keywords_ja
         mark = " ★" if it.sequence else ""
-        rows.append(f"| {it.id}{mark} | {name} | {keywords} | {taught} | {counts[it.id]} |")
+        rows.append(f"| {it.id}{mark} | {name} | {keywords} | {taught} | {counts[it.id]} | {it.weight} |")
     return "\n".join(rows)
+
+
+_SYLLABUS_TEXT = {
+    "en": dict(
+        intro=f"Every question of the course carries the items of JDLA's E資格 syllabus in force, {SYLLABUS_NAME} "
+              "(applied since the exam E2024#2), that it covers. ★ marks the sequence-model items, each covered by "
+              "at least 12 questions. The item ids are the course's: the big and middle items in the order of "
+              "シラバス2024, with the recurrent-network and NLP items split into the groups of keywords the "
+              "course teaches. *Mock share* is how many of the 100 questions of `rnncourse quiz --mock` each "
+              "item gets (the course's estimate: JDLA does not publish the split).",
+        outside="**Outside the syllabus** (tag `x`). These parts of the book are not in シラバス2024; they carry "
+                "the badge *Outside the E資格 syllabus*, their questions stay in the chapters and in "
+                "`rnncourse quiz`, and the mock exam never draws them:",
+        pending="**Not taught yet:** {items}. Chapter 13 (the Transformer and pre-training objectives) is in "
+                "preparation; until then these items have no questions.",
+    ),
+    "ja": dict(
+        intro=f"本コースのすべての問題に、現行の JDLA E資格シラバス（{SYLLABUS_NAME}、E2024#2 から適用）の"
+              "どの項目を扱うかを付けています。★ は系列モデルの項目で、それぞれ12問以上あります。項目番号は"
+              "本コース独自のもので、シラバス2024 の大項目・中項目の順に番号を振り、リカレントニューラル"
+              "ネットワークと自然言語処理は本コースで扱うキーワードのまとまりごとに分けています。"
+              "「模試の配分」は `rnncourse quiz --mock` の100問のうち各項目から出題する数です"
+              "（JDLA は配分を公表していないため、本コースの推定です）。",
+        outside="**範囲外**（タグ `x`）。本書の次の部分はシラバス2024 の範囲外です。「E資格の範囲外」の"
+                "バッジが付いており、問題は各章と `rnncourse quiz` には残りますが、模擬試験では出題しません:",
+        pending="**まだ本書で扱っていない項目:** {items}。第13章（Transformer と事前学習の目的関数）を準備中で、"
+                "それまではこれらの項目の問題はありません。",
+    ),
+}
+
+
+def syllabus_section(questions, labels=None) -> str:
+    """The exam page's syllabus section: table, the parts outside the syllabus, items not taught yet;
+    English and Japanese on two tabs."""
+    from .book import book_labels
+
+    labels = book_labels() if labels is None else labels
+    counts = {it.id: sum(it.id in q.syllabus for q in questions) for it in ITEMS}
+    by_lang = {}
+    for lang, _ in LANG_TABS:
+        text = _SYLLABUS_TEXT[lang]
+        parts = [text["intro"], "", syllabus_markdown(questions, lang, labels), "", text["outside"], ""]
+        parts += [f"- {{ref}}`{label}`" for label in OUTSIDE_SECTIONS if label in labels]
+        pending = [it for it in ITEMS if it.sequence and not counts[it.id]
+                   and not any(l in labels for l in it.taught)]
+        if pending:
+            names = ", ".join(f"{it.id} {it.en if lang == 'en' else it.ja}" for it in pending)
+            parts += ["", text["pending"].format(items=names)]
+        by_lang[lang] = "\n".join(parts)
+    return tabs(by_lang)
+
+
+def sample_questions(questions, n: int = 20, seed: int = 2026) -> str:
+    """``n`` in-syllabus questions (a scenario set stays together), English and Japanese tabs."""
+    from .session import make_exam
+
+    pool = [q for q in questions if q.in_syllabus]
+    picked = [it.question for it in make_exam(pool, n, seed)]
+    intro = {"en": f"*{len(picked)} of the {len(pool)} in-syllabus questions of the bank "
+                   f"(all: {len(questions)}), picked with seed {seed}; the letters are those of the bank, "
+                   "so an answers file for `rnncourse quiz --answers` uses them as shown.*",
+             "ja": f"*問題バンクのシラバス内の {len(pool)} 問（全 {len(questions)} 問）から {len(picked)} 問を"
+                   f"シード {seed} で選んだもの。選択肢の記号は問題バンクの順なので、`rnncourse quiz --answers` "
+                   "の解答ファイルにはここに表示された記号をそのまま書けます。*"}
+    return tabs({la: intro[la] + "\n\n" + _block(picked, la) for la, _ in LANG_TABS})
 
 
 def show_questions(chapter: str, lang: str = "tabs"):

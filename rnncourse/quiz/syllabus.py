@@ -95,8 +95,7 @@ SYLLABUS = {it.id: it for it in ITEMS}
 # Book sections (labels) outside the syllabus: they carry the badge of render.OUTSIDE_SYLLABUS_BADGE.
 # A chapter label means the whole chapter.
 OUTSIDE_SECTIONS = (
-    "sec-unfolding-teacher-forcing", "sec-unfolding-graphical",    # output recurrence, graphical models
-    "sec-bptt-teacher-forcing",
+    "sec-unfolding-graphical",                                     # RNNs as directed graphical models
     "ch-long-term",                                                # ESN, leaky units, skips, memory
     "sec-deep", "sec-birnn-2d",                                    # deep RNNs, four-direction RNNs
     "ch-recursive",

@@ -30,7 +30,7 @@ _SYMBOLS = {
     "propto": "∝", "in": "∈", "notin": "∉", "to": "→", "rightarrow": "→", "leftarrow": "←", "gets": "←",
     "Rightarrow": "⇒", "mapsto": "↦", "infty": "∞", "partial": "∂", "nabla": "∇", "sum": "Σ",
     "prod": "Π", "pm": "±", "ldots": "…", "dots": "…", "cdots": "⋯", "lVert": "‖", "rVert": "‖",
-    "|": "‖", "lvert": "|", "rvert": "|", "mid": "|", "langle": "⟨", "rangle": "⟩", "lfloor": "⌊",
+    "|": "‖", "Vert": "‖", "lvert": "|", "rvert": "|", "mid": "|", "langle": "⟨", "rangle": "⟩", "lfloor": "⌊",
     "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "{": "{", "}": "}", "forall": "∀", "exists": "∃",
     "ell": "ℓ", "top": "ᵀ", "prime": "′", "%": "%", "_": "_", "#": "#", "neg": "¬", "land": "∧",
     "lor": "∨", "ll": "≪", "gg": "≫",
