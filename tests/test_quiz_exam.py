@@ -430,3 +430,40 @@ def test_cli_syllabus_option_and_usage_errors(tmp_path):
         a = parser.parse_args(bad)
         with pytest.raises(UsageError):
             a.func(a)
+
+
+class _Interrupting(io.StringIO):
+    """The candidate answers once, then presses Ctrl-C."""
+
+    def __init__(self, first):
+        super().__init__(first + "\n")
+        self.calls = 0
+
+    def readline(self, *args):
+        self.calls += 1
+        if self.calls > 1:
+            raise KeyboardInterrupt
+        return super().readline(*args)
+
+
+def test_ctrl_c_ends_the_quiz_but_keeps_its_results(tmp_path):
+    items = make_exam(load_bank(["05"]), 3, 9)
+    res = run_quiz(["05"], n=3, seed=9, out_path=tmp_path / "r.json", inp=_Interrupting(_shown_letter(items[0])),
+                   **_quiet())
+    assert res["answered"] == 1 and res["score"] == 1 and res["total"] == 3
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["answered"] == 1
+
+
+def test_results_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    from rnncourse.quiz import cli
+
+    target = tmp_path / "r.json"
+    target.write_text('{"old": true}', encoding="utf-8")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+    monkeypatch.setattr(cli.os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        cli._write_atomically(target, '{"new": ' + "1" * 100000 + "}")
+    assert target.read_text(encoding="utf-8") == '{"old": true}'         # never a half-written file
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]             # and no temporary file left

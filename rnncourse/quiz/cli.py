@@ -229,6 +229,18 @@ def _report(items, res, lang, out, sections):
         print(f"  ({ui['see']} {_where(q, lang, sections)})", file=out)
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it: a quiz killed while saving
+    (a closed terminal) leaves the old file or none, never half a JSON file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def _default_out(now: _dt.datetime) -> Path:
     stamp = now.strftime("%Y%m%d-%H%M%S")
     path, k = Path(f"quiz-results-{stamp}.json"), 1
@@ -314,20 +326,23 @@ def run_quiz(chapters=None, n=None, lang="en", seed=None, answers=None, out_path
             item.given = parse_answer(item, given[item.question.id], displayed=False)
     else:
         prev = None
-        for k, item in enumerate(items, 1):
-            q = item.question
-            if limit is not None and left() <= 0:
-                timed_out = True
-                break
-            first = bool(q.scenario) and (prev is None or (prev.chapter, prev.scenario) != (q.chapter, q.scenario))
-            _show(item, k, len(items), lang, out, scenario=first)
-            status = _ask(item, lang, inp, out, left)
-            prev = q
-            if status == "timeout":
-                timed_out = True
-                break
-            if status == "stop":
-                break
+        try:
+            for k, item in enumerate(items, 1):
+                q = item.question
+                if limit is not None and left() <= 0:
+                    timed_out = True
+                    break
+                first = bool(q.scenario) and (prev is None or (prev.chapter, prev.scenario) != (q.chapter, q.scenario))
+                _show(item, k, len(items), lang, out, scenario=first)
+                status = _ask(item, lang, inp, out, left)
+                prev = q
+                if status == "timeout":
+                    timed_out = True
+                    break
+                if status == "stop":
+                    break
+        except KeyboardInterrupt:               # Ctrl-C stops the exam like "q": score and save what was answered
+            print(file=out)
     used = clock() - start
     scores = score_by_item(items)
     now = now or _dt.datetime.now(_dt.timezone.utc)
@@ -342,7 +357,7 @@ def run_quiz(chapters=None, n=None, lang="en", seed=None, answers=None, out_path
                        "answer": it.question.answer, "syllabus": list(it.question.syllabus)} for it in items],
     }
     out_path = Path(out_path) if out_path is not None else _default_out(now)
-    out_path.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    _write_atomically(out_path, json.dumps(res, ensure_ascii=False, indent=2) + "\n")
     _report(items, res, lang, out, book_sections())
     print("\n" + ui["saved"].format(path=out_path), file=out)
     out.flush()

@@ -107,6 +107,13 @@ class _Parser:
             self.i += 1
         return name, space
 
+    def _word_follows(self) -> bool:
+        """After a function name: is the next thing a word or symbol (blank) rather than a bracket?"""
+        rest = self.s[self.i:]
+        if re.match(r"\\(left|right|big|Big)", rest):
+            return False
+        return bool(rest) and (rest[0].isalnum() or rest[0] == "\\")
+
     def atom(self) -> str:
         c = self.s[self.i]
         if c == "{":
@@ -117,7 +124,8 @@ class _Parser:
         if c in "^_":
             self.i += 1
             arg = self.group()
-            return _script(arg, _SUP if c == "^" else _SUB, c)
+            blank = " " if arg.endswith(" ") else ""     # "W^\\top \\operatorname{diag}": keep the gap
+            return _script(arg, _SUP if c == "^" else _SUB, c) + blank
         if c == "~":
             self.i += 1
             return " "
@@ -130,8 +138,7 @@ class _Parser:
         if name in _SPACES:
             return _SPACES[name]
         if name in _WORDS:
-            nxt = self.s[self.i:self.i + 1]
-            return " " + name + (" " if space or (nxt and (nxt.isalnum() or nxt == "\\")) else "")
+            return " " + name + (" " if space or self._word_follows() else "")
         if name in _BINARY:
             return _SYMBOLS[name] + space
         if name in _CLOSING:
@@ -140,6 +147,9 @@ class _Parser:
             return _SYMBOLS[name]
         if name in _SYMBOLS:
             return _SYMBOLS[name] + space
+        if name == "operatorname":                     # like \\log: a word with room around it
+            word = self.group()
+            return " " + word + (" " if self._word_follows() else "")
         if name in _TEXT:
             return self.group()
         if name in _ACCENTS:
