@@ -15,7 +15,7 @@ __all__ = ["main", "UsageError"]
 _COMMAND_MODULES = (
     "rnncourse.grading.release_cli",
     "rnncourse.quiz.cli",
-    "rnncourse.grading.grade_cli",
+    "rnncourse.grading.judge.cli",
 )
 
 

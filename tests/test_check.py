@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 
-from rnncourse.grading import check
-from rnncourse.grading.compare import compare_output, to_plain_array
-from rnncourse.grading.plan import PlanError, execute_plan
-from rnncourse.grading.registry import all_exercises, find_item
-from rnncourse.layers import rnn_forward, rnn_step_forward, softmax, temporal_softmax_loss
+from rnncourse.grading import CheckResult, check
+from rnncourse.grading.judge.registry import all_exercises, find_item
+from rnncourse.grading.sandbox.compare import compare_output, to_plain_array
+from rnncourse.grading.sandbox.plan import PlanError, execute_plan
+from rnncourse.layers import (gru_step_backward, gru_step_forward, rnn_forward, rnn_step_forward,
+                              softmax, temporal_softmax_loss)
 
 
 def test_reference_implementations_pass(capsys):
@@ -90,7 +91,7 @@ def test_check_never_raises_on_bad_calls(capsys):
 
 def test_inputs_are_not_shared_between_student_and_reference():
     _, item = find_item("01_unfolding.rnn_forward")
-    case = item.cases(np.random.default_rng(0))[0]
+    case = item.draw(np.random.default_rng(0))[0]
     before = {k: v.copy() for k, v in case.items()}
 
     def vandal(x, h0, Wx, Wh, b):
@@ -117,3 +118,38 @@ def test_compare_output_messages_do_not_leak_reference_values():
     assert compare_output("h", expected.copy(), expected, 1e-6, 1e-8).ok
     assert not compare_output("h", np.array([True]), np.array([1.0]), 1e-6, 1e-8).ok
     assert to_plain_array([1, 2]) is None            # lists are not accepted silently
+
+
+def test_a_check_cell_shows_its_report_and_no_result_object(capsys):
+    """In a notebook, ``check(...)`` as the last line must not echo ``CheckResult(...)``."""
+    from IPython.core.formatters import DisplayFormatter
+
+    r = check("01_unfolding.softmax", softmax)
+    assert "PASSED" in capsys.readouterr().out
+    assert isinstance(r, CheckResult) and r.ok            # still a useful object
+    assert DisplayFormatter().format(r) == ({}, {})       # ... that displays nothing
+    assert "4/4" in repr(r)
+
+
+def test_a_wrong_forward_says_fix_it_first(capsys):
+    """A backward graded on the student's forward's cache: a wrong forward is named, not blamed
+    on the backward."""
+    def bad_forward(x, prev_h, Wx, Wh, b, bhn):
+        return gru_step_forward(1.1 * x, prev_h, Wx, Wh, b, bhn)
+
+    def backward(dnext_h, cache):
+        return gru_step_backward(dnext_h, cache)
+
+    r = check("05_gru.gru_step_backward", bad_forward, backward)
+    out = capsys.readouterr().out
+    assert not r.ok and "fix gru_step_forward first" in out
+    r = check("05_gru.gru_step_backward", gru_step_forward, backward)
+    assert r.ok and "first" not in capsys.readouterr().out
+
+
+def test_prescribed_cache_judges_a_backward_on_its_own(capsys):
+    """Exercise 4 fixes the cache layout: the backward is checked on a correct forward's cache."""
+    _, item = find_item("04_lstm.lstm_step_backward")
+    assert item.objects == ["lstm_step_backward"]
+    ref = item.reference()["lstm_step_backward"]
+    assert check("04_lstm.lstm_step_backward", ref).ok

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from rnncourse.grading.registry import all_exercises
+from rnncourse.grading.judge.registry import all_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = [ex.id for ex in all_exercises()]
@@ -26,6 +26,8 @@ def _run(path: Path) -> str:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stdout":
                 chunks.append(out["text"])
+            # a check(...) cell shows its printed report only, never the returned object's repr
+            assert "CheckResult" not in str(out.get("data", {}).get("text/plain", "")), path.name
     return "".join(chunks)
 
 

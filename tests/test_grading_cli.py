@@ -14,21 +14,18 @@ import pytest
 from fixtures.grading_nb import STUB, solution_cells, write
 
 from rnncourse.cli import main
-from rnncourse.grading.bundle import main as gradescope_main
-from rnncourse.grading.bundle import requirements
+from rnncourse.grading.judge.bundle import main as gradescope_main
+from rnncourse.grading.judge.bundle import requirements
+from rnncourse.grading.judge.cases import build_plan
+from rnncourse.grading.judge.registry import get_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
+SEED = 987654321
 FAST = ["--cell-timeout", "5", "--case-timeout", "2", "--timeout", "60", "--memory-mb", "2048",
-        "--seed", "3", "--quiet"]
-TOP = {"score", "max_score", "execution_time", "output", "tests", "extra_data"}
-TEST = {"name", "score", "max_score", "status", "output"}
-
-
-@pytest.fixture(autouse=True)
-def _keep_pytest_ordinary(monkeypatch):
-    """In-process runs must not turn pytest into a non-dumpable subreaper (the CLI process is one)."""
-    monkeypatch.setattr("rnncourse.grading.grade.protect_grader", lambda: None)
-    monkeypatch.setattr("rnncourse.grading.bundle.protect_grader", lambda: None)
+        "--seed", str(SEED), "--quiet"]
+# Gradescope's results.json, exactly: no top-level max_score, a visibility on every test
+TOP = {"score", "execution_time", "output", "tests", "extra_data"}
+TEST = {"name", "score", "max_score", "status", "output", "visibility"}
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +50,23 @@ def _load(graded, name):
 def test_results_files_follow_gradescope_format(graded):
     assert graded["code"] == 1     # broken.ipynb could not be graded
     names = sorted(p.name for p in graded["out"].iterdir())
-    assert names == ['a,"quoted" name.json', "broken.json", "grades.csv", "stub-2.json", "stub.json"]
-    for name in names[:1] + names[2:]:
-        if name.endswith(".json"):
+    assert names == ['a,"quoted" name.json', "batch.json", "broken.json", "grades.csv",
+                     "similarity.csv", "stub-2.json", "stub.json"]
+    for name in names:
+        if name.endswith(".json") and name != "batch.json":
             data = _load(graded, name)
             assert set(data) == TOP
-            assert all(set(t) == TEST and t["status"] in ("passed", "failed") for t in data["tests"])
+            assert all(set(t) == TEST and t["status"] in ("passed", "failed") and
+                       t["visibility"] == "visible" for t in data["tests"])
             assert data["score"] == sum(t["score"] for t in data["tests"])
+            text = (graded["out"] / name).read_text()
+            assert str(SEED) not in text and "seed" not in text   # the seed is the instructor's
+            assert len(text) < 1024 * 1024
     good = _load(graded, 'a,"quoted" name.json')
-    assert (good["score"], good["max_score"], len(good["tests"])) == (8.0, 8.0, 4)
-    assert good["extra_data"]["seed"] == 3 and good["extra_data"]["exercise"] == "01_unfolding"
+    assert (good["score"], good["extra_data"]["max_score"], len(good["tests"])) == (8.0, 8.0, 4)
+    assert good["extra_data"]["exercise"] == "01_unfolding"
+    batch = _load(graded, "batch.json")
+    assert batch["seed"] == SEED and (graded["out"] / "batch.json").stat().st_mode & 0o077 == 0
     # stems clash: the first in (sorted) input order keeps the plain name
     assert _load(graded, "stub.json")["extra_data"]["file"] == "stub.ipynb"
     assert _load(graded, "stub.json")["score"] == 7.0          # more/stub.ipynb
@@ -99,7 +103,7 @@ def test_summary_table_and_exit_zero_when_all_graded(tmp_path, capsys):
     assert "renamed by student.ipynb" in out and "8/8" in out and "1 of 1 submission(s) graded." in out
 
 
-def test_same_seed_same_verdict(tmp_path):
+def test_same_seed_same_verdict_and_seed_file(tmp_path):
     nb = write(tmp_path / "s.ipynb", solution_cells(rnn_forward=(
         "def rnn_forward(x, h0, Wx, Wh, b):\n    if x.shape[1] > 5:\n        raise ValueError('long')\n"
         "    h = np.zeros((x.shape[0], x.shape[1], h0.shape[1]))\n    prev = h0\n"
@@ -109,7 +113,13 @@ def test_same_seed_same_verdict(tmp_path):
     for k in range(2):
         assert main(["grade", str(nb), "--out", str(tmp_path / f"o{k}"), *FAST]) == 0
         runs.append(json.loads((tmp_path / f"o{k}" / "s.json").read_text())["tests"])
-    assert runs[0] == runs[1] and runs[0][2]["score"] == 1.5
+    fast = [a for a in FAST if a not in ("--seed", str(SEED))]
+    assert main(["grade", str(nb), "--out", str(tmp_path / "o2"), *fast,
+                 "--seed-file", str(tmp_path / "o0" / "batch.json")]) == 0
+    runs.append(json.loads((tmp_path / "o2" / "s.json").read_text())["tests"])
+    cases = build_plan(get_exercise("01_unfolding"), SEED).cases[2]    # hidden shapes: drawn
+    short = sum(c["x"].shape[1] <= 5 for c in cases)
+    assert runs[0] == runs[1] == runs[2] and runs[0][2]["score"] == 3.0 * short / 4
 
 
 def test_exercise_override_grades_a_notebook_without_metadata(tmp_path):
@@ -126,7 +136,12 @@ def test_exercise_override_grades_a_notebook_without_metadata(tmp_path):
     ["grade", "{nb}", "--out", "{tmp}/o", "--cell-timeout", "-1"],
     ["grade", "{nb}", "--out", "{tmp}/o", "--exercise", "nope"],
     ["grade", "{nb}", "--out", "{nb}"],
-    ["grade", "{nb}", "--out", "{tmp}/o", "--kernel-user", "no-such-user-rnncourse"],
+    ["grade", "{nb}", "--out", "{tmp}/o", "--seed", "1", "--seed-file", "{nb}"],
+    ["grade", "{nb}", "--out", "{tmp}/o", "--seed-file", "{tmp}/missing"],
+    ["grade", "{nb}", "--out", "{tmp}/o", "--item-visibility", "nope=hidden"],
+    ["grade", "{nb}", "--out", "{tmp}/o", "--item-visibility", "softmax"],
+    ["grade", "{nb}", "--out", "{tmp}/o", "--isolation", "user", "--seed", "1"],
+    ["grade", "{nb}", "--out", "{tmp}/o", "--memory-mb", "300"],
     ["gradescope-bundle", "{tmp}/b", "--exercise", "nope"],
 ])
 def test_usage_errors_exit_2(tmp_path, capsys, args):
@@ -136,15 +151,41 @@ def test_usage_errors_exit_2(tmp_path, capsys, args):
     assert "error:" in capsys.readouterr().err
 
 
-def test_argparse_errors_exit_2(capsys):
+@pytest.mark.parametrize("args", [
+    ["grade", "x.ipynb"],                                     # --out is required
+    ["gradescope-bundle", "dist"],                            # so is the bundle's --exercise
+    ["grade", "x.ipynb", "--out", "o", "--visibility", "soon"],
+    ["grade", "x.ipynb", "--out", "o", "--isolation", "none"],
+])
+def test_argparse_errors_exit_2(capsys, args):
     with pytest.raises(SystemExit) as exc:
-        main(["grade", "x.ipynb"])          # --out is required
+        main(args)
     assert exc.value.code == 2
+
+
+def test_a_notebook_of_another_exercise_gets_the_assignments_tests_at_zero(tmp_path):
+    nb = write(tmp_path / "ex1.ipynb", solution_cells())
+    assert main(["grade", str(nb), "--out", str(tmp_path / "o"), "--exercise", "04_lstm",
+                 *FAST]) == 1
+    data = json.loads((tmp_path / "o" / "ex1.json").read_text())
+    lstm = get_exercise("04_lstm")
+    assert [t["name"] for t in data["tests"]] == [f"{i.name}: {i.title}" for i in lstm.items]
+    assert data["score"] == 0 and data["extra_data"]["max_score"] == lstm.max_score == 9.0
+    assert "this notebook is exercise 01_unfolding, but this assignment is 04_lstm" in data["output"]
+    assert all("this assignment is 04_lstm" in t["output"] for t in data["tests"])
+
+
+def test_visibility_options(tmp_path):
+    nb = write(tmp_path / "v.ipynb", solution_cells())
+    assert main(["grade", str(nb), "--out", str(tmp_path / "o"), "--visibility", "after_due_date",
+                 "--item-visibility", "softmax=hidden", *FAST]) == 0
+    tests = json.loads((tmp_path / "o" / "v.json").read_text())["tests"]
+    assert [t["visibility"] for t in tests] == ["hidden"] + ["after_due_date"] * 3
 
 
 def test_console_script_grades_every_course_notebook(tmp_path):
     """Every solution earns full marks and every released stub earns nothing, on hidden cases."""
-    from rnncourse.grading.registry import all_exercises
+    from rnncourse.grading.judge.registry import all_exercises
 
     ids = [ex.id for ex in all_exercises()
            if (ROOT / "solutions" / f"{ex.id}.ipynb").exists()
@@ -160,17 +201,19 @@ def test_console_script_grades_every_course_notebook(tmp_path):
     for i in ids:
         solved = json.loads((tmp_path / f"{i}.json").read_text())
         stub = json.loads((tmp_path / f"{i}-2.json").read_text())
-        assert solved["score"] == solved["max_score"] > 0, (i, solved["tests"])
+        assert solved["score"] == solved["extra_data"]["max_score"] > 0, (i, solved["tests"])
         assert stub["score"] == 0, (i, stub["tests"])
 
 
 def test_gradescope_bundle(tmp_path, capsys):
-    assert main(["gradescope-bundle", str(tmp_path), "--exercise", "01_unfolding"]) == 0
+    assert main(["gradescope-bundle", str(tmp_path), "--exercise", "01_unfolding",
+                 "--visibility", "after_due_date", "--item-visibility", "softmax=hidden"]) == 0
     path = tmp_path / "rnncourse-autograder.zip"
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
         assert {"setup.sh", "run_autograder", "requirements.txt",
-                "rnncourse/grading/grade.py", "rnncourse/grading/exercises/ex01_unfolding.py"} <= names
+                "rnncourse/grading/judge/grade.py",
+                "rnncourse/grading/judge/exercises/ex01_unfolding.py"} <= names
         assert not any("__pycache__" in n for n in names)
         for script in ("setup.sh", "run_autograder"):
             assert stat.S_IMODE(zf.getinfo(script).external_attr >> 16) == 0o755
@@ -178,6 +221,9 @@ def test_gradescope_bundle(tmp_path, capsys):
             assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
         run = zf.read("run_autograder").decode()
         assert "/autograder/submission" in run and "--exercise 01_unfolding" in run
+        assert "--isolation bwrap" in run and "--visibility after_due_date" in run
+        assert "--item-visibility softmax=hidden" in run
+        assert "bubblewrap" in zf.read("setup.sh").decode()
         reqs = zf.read("requirements.txt").decode().split()
     assert reqs == requirements()
     assert any(r.startswith("numpy==") for r in reqs) and any(r.startswith("ipykernel==") for r in reqs)
@@ -188,15 +234,19 @@ def test_gradescope_entry_point_grades_the_best_notebook(tmp_path):
     write(sub / "attempt1.ipynb", solution_cells(**STUB))
     write(sub / "nested" / "attempt2.ipynb", solution_cells(softmax=STUB["softmax"]))
     results = tmp_path / "results" / "results.json"
-    assert gradescope_main(["--submission", str(sub), "--results", str(results), "--seed", "1"]) == 0
+    assert gradescope_main(["--submission", str(sub), "--results", str(results), "--seed",
+                            str(SEED), "--exercise", "01_unfolding"]) == 0
     data = json.loads(results.read_text())
-    assert set(data) == TOP and data["score"] == 7.0
+    assert set(data) == TOP and data["score"] == 7.0 and str(SEED) not in results.read_text()
     assert data["output"].startswith("2 notebooks were submitted")
     shutil.rmtree(sub)
     sub.mkdir()
-    gradescope_main(["--submission", str(sub), "--results", str(results)])
-    assert "No .ipynb notebook was found" in json.loads(results.read_text())["output"]
+    gradescope_main(["--submission", str(sub), "--results", str(results), "--exercise", "01_unfolding"])
+    data = json.loads(results.read_text())
+    assert "No .ipynb notebook was found" in data["output"] and len(data["tests"]) == 4
     write(sub / "other.ipynb", solution_cells())
     gradescope_main(["--submission", str(sub), "--results", str(results), "--exercise", "02_bptt"])
     data = json.loads(results.read_text())
+    bptt = get_exercise("02_bptt")
+    assert [t["name"] for t in data["tests"]] == [f"{i.name}: {i.title}" for i in bptt.items]
     assert data["score"] == 0 and "this assignment is 02_bptt" in data["output"]

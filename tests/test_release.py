@@ -7,7 +7,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rnncourse.cli import main
-from rnncourse.grading.registry import all_exercises
+from rnncourse.grading.judge.registry import all_exercises
 from rnncourse.grading.release import ReleaseError, release_dir, release_notebook
 
 ROOT = Path(__file__).resolve().parents[1]

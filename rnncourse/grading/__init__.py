@@ -1,5 +1,9 @@
-"""Exercise registry, in-notebook checks, release (solutions -> exercises) and the autograder."""
-from .check import CheckResult, check
-from .registry import Exercise, Item, all_exercises, find_item, get_exercise
+"""Grading: ``check`` for students; ``release`` and the autograder for instructors.
 
-__all__ = ["check", "CheckResult", "Exercise", "Item", "all_exercises", "find_item", "get_exercise"]
+The autograder is split along its trust boundary: :mod:`.sandbox` is what runs inside the sandbox
+(and ``check``'s engine), :mod:`.judge` is the trusted side (registry, references, sandbox set-up,
+judging, reports), which the sandbox never sees.
+"""
+from .check import CheckResult, check
+
+__all__ = ["check", "CheckResult"]

@@ -1,0 +1,164 @@
+"""The engine of ``check()``: run the visible cases of one item and print what passed.
+
+Feedback, not grading: it runs in the student's kernel (or in the grading sandbox, where the
+expected outputs come from a data file), prints pass/fail per case with the largest error or the
+shape mismatch, and never raises, so a notebook with unsolved exercises runs from top to bottom.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .compare import compare_output
+from .plan import PlanError, execute_plan
+
+__all__ = ["CheckResult", "Visible", "run_check", "failure_message"]
+
+
+@dataclass
+class CheckResult:
+    """What ``check`` found: ``ok``, ``passed`` of ``total`` cases, ``points`` of ``max_points``.
+
+    In a notebook, the printed report is the feedback: the result itself displays nothing (so a
+    ``check(...)`` cell does not echo an object after its report).
+    """
+
+    item: str
+    passed: int = 0
+    total: int = 0
+    points: float = 0.0
+    max_points: float = 0.0
+    messages: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    def __repr__(self) -> str:
+        return f"CheckResult({self.item}: {self.passed}/{self.total} cases passed)"
+
+    def _ipython_display_(self) -> None:
+        """IPython calls this instead of printing the repr: the report was already printed."""
+
+
+@dataclass
+class Visible:
+    """One item as ``check`` sees it: its plan, its visible cases and their expected outputs.
+
+    ``expected(k, case)`` gives the expected values of ``outputs`` and of the dependencies'
+    outputs; ``depends`` lists ``(item name, [output names])`` of other items whose functions this
+    item's plan calls first (a backward pass graded on its forward's cache).
+    """
+
+    item: str
+    title: str
+    points: float
+    objects: list
+    calls: list
+    outputs: list
+    rtol: float
+    atol: float
+    hint: str
+    cases: list
+    expected: Callable[[int, dict], dict]
+    depends: list = field(default_factory=list)
+
+
+def _label(case: dict) -> str:
+    parts = []
+    for k, v in case.items():
+        if isinstance(v, np.ndarray):
+            parts.append(f"{k} {tuple(v.shape)}")
+    return ", ".join(parts)
+
+
+def _student_error(exc: BaseException) -> str:
+    if isinstance(exc, NotImplementedError):
+        msg = str(exc) or "not implemented yet"
+        return f"not implemented yet ({msg})"
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    for fr in reversed(frames):  # the innermost frame in the student's notebook, if any
+        if fr.filename.startswith("<ipython-input") or "ipykernel" in fr.filename:
+            where = f" at line {fr.lineno}: {fr.line}"
+            break
+    return f"raised {type(exc).__name__}: {exc}{where}"
+
+
+def failure_message(dep: str, item: str) -> str:
+    """The words for a dependency that fails: said the same way by check and by the grader."""
+    return (f"fix {dep} first: {item} is run on what your {dep} returns, and your {dep} is "
+            "wrong on this case")
+
+
+def _broken_dependency(vis: Visible, got: dict, expected: dict) -> str | None:
+    for dep, names in vis.depends:
+        for name in names:
+            if name in got and not compare_output(name, got[name], np.asarray(expected[name]),
+                                                  vis.rtol, vis.atol).ok:
+                return dep
+    return None
+
+
+def _run_case(vis: Visible, given: dict, k: int, case: dict, out: list) -> bool:
+    extra = [n for _, names in vis.depends for n in names]
+    expected = vis.expected(k, case)
+    done: list = []
+    try:
+        got = execute_plan(given, vis.calls, case, list(vis.outputs) + extra, done)
+    except PlanError as exc:
+        out.append(f"  case {k + 1} [{_label(case)}]: FAIL - {exc}")
+        return False
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any student error becomes feedback
+        failed = vis.calls[len(done)]["fn"] if len(done) < len(vis.calls) else ""
+        dep = next((d for d, _ in vis.depends if d == failed), None)
+        why = f"fix {dep} first: it raised {type(exc).__name__}: {exc}" if dep else \
+            _student_error(exc)
+        out.append(f"  case {k + 1} [{_label(case)}]: FAIL - {why}")
+        return False
+    verdicts = [compare_output(n, got[n], np.asarray(expected[n]), vis.rtol, vis.atol)
+                for n in vis.outputs]
+    if all(v.ok for v in verdicts):
+        errs = [v.max_abs_error for v in verdicts if v.max_abs_error is not None]
+        out.append(f"  case {k + 1} [{_label(case)}]: ok (max abs error {max(errs):.1e})")
+        return True
+    dep = _broken_dependency(vis, got, expected)
+    why = failure_message(dep, vis.item.split(".")[-1]) if dep else \
+        "; ".join(v.message for v in verdicts if not v.ok)
+    out.append(f"  case {k + 1} [{_label(case)}]: FAIL - {why}")
+    return False
+
+
+def run_check(vis: Visible, objects: tuple, named: dict, result: CheckResult) -> None:
+    """Fill ``result`` (and its messages) by running ``vis``'s cases on the student's functions."""
+    out = result.messages
+    result.item, result.max_points = vis.item, float(vis.points)
+    names = list(vis.objects)
+    if len(objects) > len(names):
+        raise TypeError(f"{vis.item.split('.')[-1]} uses {len(names)} function(s) "
+                        f"({', '.join(names)}), got {len(objects)}")
+    given = dict(zip(names, objects))
+    given.update(named)
+    missing = [n for n in names if n not in given]
+    if missing:
+        raise TypeError(f"pass your {', '.join(missing)} to check()")
+    result.total = len(vis.cases)
+    name = vis.item.split(".")[-1]
+    out.append(f"{name} ({vis.points:g} point{'s' if vis.points != 1 else ''}): {vis.title}")
+    for k, case in enumerate(vis.cases):
+        try:
+            result.passed += _run_case(vis, given, k, case, out)
+        except NotImplementedError as exc:
+            out.append(f"  {_student_error(exc)}: fill in the code, run its cell, then this one")
+            break
+    result.points = vis.points * result.passed / max(result.total, 1)
+    status = "PASSED" if result.ok else "not yet"
+    out.append(f"  => {status}: {result.passed}/{result.total} cases, "
+               f"{result.points:g}/{vis.points:g} points")
+    if not result.ok and vis.hint:
+        out.append(f"  hint: {vis.hint}")
