@@ -467,3 +467,19 @@ def test_results_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
         cli._write_atomically(target, '{"new": ' + "1" * 100000 + "}")
     assert target.read_text(encoding="utf-8") == '{"old": true}'         # never a half-written file
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]             # and no temporary file left
+
+
+def test_cli_with_both_streams_into_a_closed_reader_exits_cleanly(tmp_path):
+    """`rnncourse quiz ... 2>&1 | head`: stdout and stderr both break."""
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps({q.id: _letter(q) for q in BANK[:20]}), encoding="utf-8")
+    out = tmp_path / "r.json"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "rnncourse", "quiz", "--answers", str(answers),
+                               "--out", str(out)], stdout=write_end, stderr=write_end, timeout=300, cwd=ROOT)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["score"] == 20

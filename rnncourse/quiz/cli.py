@@ -263,6 +263,7 @@ def run_quiz(chapters=None, n=None, lang="en", seed=None, answers=None, out_path
     injected for tests. The results are written before the report is printed.
     """
     out = out if isinstance(out, _SafeOut) else _SafeOut(out)
+    err = err if isinstance(err, _SafeOut) else _SafeOut(err)    # `... 2>&1 | head` breaks both
     if lang not in _UI:
         raise BankError(f"lang: expected one of {', '.join(_UI)}, got {lang!r}")
     ui = _UI[lang]
