@@ -23,7 +23,7 @@ Tables:
    per seed: the spread of the three single-layer cells, mLSTM - LSTM, zoneout - LSTM (validation and
    training loss), tLSTM - stacked LSTM.
 Times are CPU seconds of this process (robust when the machine is shared), best of 3. The sweep takes
-about 2.5 s of CPU per run (7 models x 4 rates x 5 seeds: about 6 minutes).
+2 to 5 s of CPU per run (7 models x 4 rates x 5 seeds: about 10 minutes on one idle core).
 """
 from __future__ import annotations
 
