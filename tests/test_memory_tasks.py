@@ -55,3 +55,13 @@ def test_unknown_cell():
         LongLagNet("transformer", 3)
     with pytest.raises(ValueError, match="cell"):
         train_longlag("lstmx", 3)
+
+
+def test_recipe_is_the_default_of_train_longlag():
+    import inspect
+
+    from rnncourse.experiments.memory_tasks import RECIPE
+    params = inspect.signature(train_longlag).parameters
+    assert {k: params[k].default for k in RECIPE} == RECIPE
+    assert inspect.signature(LongLagNet).parameters["memory_bias"].default == RECIPE["memory_bias"]
+    assert inspect.signature(LongLagNet).parameters["hidden"].default == RECIPE["hidden"]
