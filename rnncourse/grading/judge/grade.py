@@ -28,7 +28,7 @@ from .jail import Jail, Limits, SandboxError
 from .judge import TestResult, judge_item
 from .kit import build_kit
 from .registry import Exercise, UnknownExercise, all_exercises, get_exercise
-from .session import CANCEL, RunError, RunResult, describe_exit, run_notebook
+from .session import CANCEL, RunError, RunResult, describe_exit, probe, run_notebook
 
 __all__ = ["Graded", "Options", "Submission", "SubmissionError", "read_submission", "grade_files",
            "new_seed", "SandboxError", "MAX_NOTEBOOK_BYTES", "MAX_CODE_CELLS"]
@@ -206,6 +206,16 @@ class _Batch:
             self.close()
             raise
 
+    def probe(self, ex: Exercise) -> None:
+        """One sandbox started and ended before any submission runs: no sandbox, no grading."""
+        kit, _ = self.prepare(ex)
+        try:
+            probe(self.jail, kit)
+        except RunError as exc:
+            raise SandboxError(f"a test sandbox did not start ({exc}); install bubblewrap and "
+                               "allow user namespaces, or pass --isolation user on a platform "
+                               "without them (see the instructor page)") from None
+
     def prepare(self, ex: Exercise):
         with self.lock:
             if ex.id not in self.kits:
@@ -263,6 +273,13 @@ def grade_files(paths: list, opts: Options, jobs: int = 1, progress=None, privat
     all_exercises()
     subs = [read_submission(Path(p), opts.exercise) for p in paths]   # all read, then run
     batch = _Batch(opts, jobs, private)
+    first = next((s.exercise for s in subs if s.exercise is not None), None)
+    try:
+        if first is not None:
+            batch.probe(first)
+    except BaseException:
+        batch.close()
+        raise
     results: list = [None] * len(subs)
     pool = ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="rnncourse-grade")
     try:

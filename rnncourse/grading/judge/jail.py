@@ -79,7 +79,7 @@ class Limits:
     def rlimits(self, cpu_seconds: float) -> dict:
         mb = 1024 * 1024
         return {"RLIMIT_AS": max(self.memory_mb - self.tmp_mb - self.shm_mb, 64) * mb,
-                "RLIMIT_FSIZE": self.tmp_mb * mb, "RLIMIT_NPROC": self.nproc,
+                "RLIMIT_FSIZE": (self.tmp_mb + self.shm_mb) * mb, "RLIMIT_NPROC": self.nproc,
                 "RLIMIT_CPU": int(cpu_seconds) + 1}
 
 
@@ -291,20 +291,22 @@ class Jail:
             env[var] = os.environ.get(var, "1")   # many kernels at once: one BLAS thread each
         return env
 
-    def start(self, kit, slot: int) -> tuple[Proc, dict]:
+    def start(self, kit, slot: int, limits: Limits | None = None) -> tuple[Proc, dict]:
         """Start a sandbox for ``kit``; return it and the paths the runner uses."""
+        limits = limits or self.limits
         cmd_r, cmd_w = os.pipe()
         rep_r, rep_w = os.pipe()
         log_r, log_w = os.pipe()
         try:
             if self.isolation == "bwrap":
-                return self._start_bwrap(kit, slot, cmd_r, rep_w, log_w, cmd_w, rep_r, log_r)
+                return self._start_bwrap(kit, slot, limits, cmd_r, rep_w, log_w, cmd_w, rep_r,
+                                         log_r)
             return self._start_user(kit, slot, cmd_r, rep_w, log_w, cmd_w, rep_r, log_r)
         finally:
             for fd in (cmd_r, rep_w, log_w):
                 os.close(fd)
 
-    def _bwrap_args(self, kit, slot: int, info_w: int) -> list[str]:
+    def _bwrap_args(self, kit, slot: int, info_w: int, limits: Limits) -> list[str]:
         args = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
                 "--new-session", "--info-fd", str(info_w), "--clearenv"]
@@ -344,16 +346,16 @@ class Jail:
             args += ["--ro-bind", source, f"/kit/{name}"]
         mb = 1024 * 1024
         args += ["--remount-ro", "/kit", "--proc", "/proc", "--dev", "/dev",
-                 "--perms", "1777", "--size", str(self.limits.tmp_mb * mb), "--tmpfs", "/tmp",
-                 "--perms", "1777", "--size", str(self.limits.shm_mb * mb), "--tmpfs", "/dev/shm",
+                 "--perms", "1777", "--size", str(limits.tmp_mb * mb), "--tmpfs", "/tmp",
+                 "--perms", "1777", "--size", str(limits.shm_mb * mb), "--tmpfs", "/dev/shm",
                  "--chdir", "/tmp"]
         return args + ["--", self.exe, "-I", "-S", "-B", "-c",
                        _bootstrap(["/kit"], "/tmp/home", "/tmp/work")]
 
-    def _start_bwrap(self, kit, slot, cmd_r, rep_w, log_w, cmd_w, rep_r, log_r):
+    def _start_bwrap(self, kit, slot, limits, cmd_r, rep_w, log_w, cmd_w, rep_r, log_r):
         info_r, info_w = os.pipe()
         try:
-            args = self._bwrap_args(kit, slot, info_w)
+            args = self._bwrap_args(kit, slot, info_w, limits)
             keep = [info_w] + ([self._userns[slot]] if self.as_root else [])
             popen = subprocess.Popen(args, stdin=cmd_r, stdout=rep_w, stderr=log_w,
                                      pass_fds=keep, close_fds=True, cwd="/",

@@ -21,7 +21,7 @@ from ..sandbox.wire import npz_bytes
 from .jail import Jail, Limits, Proc
 
 __all__ = ["CellRun", "ItemRun", "RunResult", "RunError", "run_notebook", "Channel",
-           "describe_exit", "CANCEL"]
+           "describe_exit", "CANCEL", "probe"]
 
 CANCEL = threading.Event()   # set: every running sandbox stops at once (Ctrl-C in a batch)
 
@@ -128,6 +128,26 @@ class Channel:
             self.total += len(chunk)
             if self.total > MAX_TOTAL + MAX_HEADER:
                 raise _Gone("the kernel sent more data than allowed")
+
+    def log_text(self, timeout: float = 2.0) -> str:
+        """What the sandbox wrote to stderr (bwrap's own messages), read until it closes."""
+        end = time.monotonic() + timeout
+        while len(self.log) < 8192 and time.monotonic() < end:
+            ready, _, _ = select.select([self.proc.log], [], [], 0.1)
+            if not ready:
+                if not self.proc.alive():
+                    break
+                continue
+            try:
+                chunk = os.read(self.proc.log, 8192)
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.log += chunk[:8192 - len(self.log)]
+        return bytes(self.log).decode(errors="replace").strip()
 
     def receive(self, deadline: float) -> tuple[dict, bytes] | None:
         """The next message, or None at the deadline. Raises :class:`_Gone` when it never can be."""
@@ -250,7 +270,7 @@ def run_notebook(jail: Jail, kit, slot: int, cells: list, plan, limits: Limits) 
     reported in the returned :class:`RunResult` instead.
     """
     out = RunResult()
-    proc, paths = jail.start(kit, slot)
+    proc, paths = jail.start(kit, slot, limits)
     chan = Channel(proc)
     try:
         cpu = limits.total_timeout + len(plan.manifest) * 60 + 60
@@ -261,8 +281,7 @@ def run_notebook(jail: Jail, kit, slot: int, cells: list, plan, limits: Limits) 
         except _Gone:
             got = None
         if got is None:
-            raise RunError("the sandbox did not start: "
-                           f"{bytes(chan.log).decode(errors='replace').strip() or 'no message'}")
+            raise RunError(f"the sandbox did not start: {chan.log_text() or 'no message'}")
         proc.locate_runner()
         try:
             if _run_cells(chan, cells, limits, out):
@@ -277,6 +296,23 @@ def run_notebook(jail: Jail, kit, slot: int, cells: list, plan, limits: Limits) 
     finally:
         out.kernel_exit = proc.end()
     return out
+
+
+def probe(jail: Jail, kit) -> None:
+    """Start and end one sandbox; raise :class:`RunError` with bwrap's words when it cannot."""
+    proc, paths = jail.start(kit, 0)
+    chan = Channel(proc)
+    try:
+        try:
+            chan.send({"op": "hello", "limits": {}, "output_cap": 100, **paths})
+            got, _ = _expect(chan, "ready", time.monotonic() + _START, interruptible=False)
+            chan.send({"op": "bye"})
+        except _Gone:
+            got = None
+        if got is None:
+            raise RunError(chan.log_text() or "no message")
+    finally:
+        proc.end()
 
 
 def _mark_gone(out: RunResult, cells: list, plan, why: str) -> None:
