@@ -46,7 +46,8 @@ def prose_numbers(markdown: str) -> list[str]:
     text = _INLINE_MATH.sub(" ", text)
     text = _LABEL.sub(" ", text)
     found = []
-    for paragraph in re.split(r"\n\s*\n", text):
+    # paragraphs, and each item of a list on its own: a citation in one bullet covers only that bullet
+    for paragraph in re.split(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.)\s)", text):
         for sentence in _SENTENCE.split(paragraph.replace("\n", " ")):
             if _CITE in sentence:
                 continue
@@ -60,6 +61,8 @@ def test_prose_numbers_detector():
           "$$x = 1.5$$. Code `lr=0.01`. Cited 0.63 {cite}`x2020`. A 40 % drop.\n\n"
           "```{math}\n0.25\n```\n\n```{note}\nInside a note: 3.5 units.\n```\n")
     assert prose_numbers(md) == ["0.98", "40 %", "3.5"]
+    bullets = "- measured 0.46 here\n- cited 0.63 {cite}`x2020`\n"
+    assert prose_numbers(bullets) == ["0.46"]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
