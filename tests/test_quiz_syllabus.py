@@ -278,8 +278,6 @@ def test_badge_markdown_and_style():
     assert ".admonition.outside-syllabus" in css
 
 
-@pytest.mark.xfail(strict=True, reason="the lead inserts the badges into the chapters (issue 12 item 4); "
-                                       "remove this marker once they are in")
 def test_every_part_outside_the_syllabus_shows_the_badge():
     sections = book_sections(ROOT / "book")
     missing = []
