@@ -8,7 +8,8 @@
 * Skip connections through time: :func:`skip_rnn_forward` and :func:`skip_jacobian_norms`
   ({eq}`skip-h`); ``Wh=None`` removes the length-one connections.
 * Explicit memory: :func:`content_read`, content-based addressing ({eq}`mem-weights`,
-  {eq}`mem-read`).
+  {eq}`mem-read`), and :func:`memory_write`, the neural Turing machine's erase-then-add write
+  ({eq}`mem-erase`, {eq}`mem-add`).
 
 Row layout as in :mod:`rnncourse.layers.rnn`: ``Wx = U^T (D, H)``, ``Wh = W^T (H, H)``.
 """
@@ -21,7 +22,7 @@ from ._checks import as_array, check_shape
 __all__ = [
     "scale_spectral_radius", "esn_reservoir", "esn_states", "ridge_readout", "squared_correlation",
     "leaky_rnn_forward", "leaky_rnn_backward", "skip_rnn_forward", "skip_jacobian_norms",
-    "content_read",
+    "content_read", "memory_write",
 ]
 
 
@@ -279,3 +280,35 @@ def content_read(M, key, beta: float):
     w = np.exp(z)
     w /= w.sum(axis=-1, keepdims=True)
     return w @ M, w
+
+
+def memory_write(M, w, erase, add):
+    """Erase-then-add write of the neural Turing machine: a new memory, ``M`` is not modified.
+
+    Eqs. {eq}`mem-erase` and {eq}`mem-add`, for every slot ``i``::
+
+        M~_i = M_i * (1 - w_i e)        # erase: slot i forgets the fraction w_i e_j of entry j
+        M'_i = M~_i + w_i a             # add:   slot i receives w_i times the add vector
+
+    Args:
+        M: memory, one slot per row, (n, m); w: write weights over the slots, (n,), each in [0, 1]
+        (typically the output of :func:`content_read`, so they sum to 1); erase: erase vector (m,),
+        each entry in [0, 1]; add: add vector (m,).
+
+    Returns:
+        The written memory, (n, m).
+    """
+    M = as_array("M", M, 2)
+    n, m = M.shape
+    w = as_array("w", w, 1)
+    check_shape("w", w, (n,), "(n,)")
+    erase = as_array("erase", erase, 1)
+    check_shape("erase", erase, (m,), "(m,)")
+    add = as_array("add", add, 1)
+    check_shape("add", add, (m,), "(m,)")
+    if np.any(w < 0) or np.any(w > 1):
+        raise ValueError("w: write weights must lie in [0, 1]")
+    if np.any(erase < 0) or np.any(erase > 1):
+        raise ValueError("erase: entries must lie in [0, 1] (a sigmoid output)")
+    erased = M * (1.0 - np.outer(w, erase))          # eq. (mem-erase)
+    return erased + np.outer(w, add)                 # eq. (mem-add)

@@ -6,7 +6,7 @@ from rnncourse.data.memory import moving_average_series, recall_series
 from rnncourse.gradcheck import numerical_gradient, numerical_gradient_array
 from rnncourse.layers import rnn_forward
 from rnncourse.longterm import (
-    content_read, esn_reservoir, esn_states, leaky_rnn_backward, leaky_rnn_forward, ridge_readout,
+    content_read, esn_reservoir, memory_write, esn_states, leaky_rnn_backward, leaky_rnn_forward, ridge_readout,
     scale_spectral_radius, skip_jacobian_norms, skip_rnn_forward, squared_correlation,
 )
 
@@ -132,6 +132,30 @@ def test_content_read(rng):
     assert w.argmax() == 2 and w[2] > 0.99 and np.allclose(r, M[2], atol=0.05)
     r, w = content_read(M, M[:3], beta=1.0)
     assert r.shape == (3, 4) and w.shape == (3, 6) and np.allclose(w.sum(1), 1)
+
+
+def test_memory_write(rng):
+    M = rng.standard_normal((6, 4))
+    a, e = rng.standard_normal(4), np.ones(4)
+    one_hot = np.eye(6)[2]
+    M2 = memory_write(M, one_hot, e, a)              # full erase of slot 2, then add: slot 2 becomes a
+    assert np.allclose(M2[2], a) and np.array_equal(np.delete(M2, 2, 0), np.delete(M, 2, 0))
+    assert np.array_equal(memory_write(M, np.zeros(6), e, a), M)          # zero weights: unchanged
+    assert np.allclose(memory_write(M, one_hot, np.zeros(4), a)[2], M[2] + a)   # no erase: accumulate
+    w = np.array([0.1, 0.2, 0.3, 0.4, 0.0, 0.0])
+    e2 = rng.uniform(0, 1, 4)
+    expected = np.stack([M[i] * (1 - w[i] * e2) + w[i] * a for i in range(6)])
+    assert np.allclose(memory_write(M, w, e2, a), expected)
+    # write by content, then read by content with the same key: the read returns the new vector
+    _, w_key = content_read(M, M[4], beta=200.0)
+    r, _ = content_read(memory_write(M, w_key, e, M[4] + a), M[4] + a, beta=200.0)
+    assert np.allclose(r, M[4] + a, atol=1e-3)
+    with pytest.raises(ValueError, match="erase"):
+        memory_write(M, one_hot, 2 * e, a)
+    with pytest.raises(ValueError, match="w"):
+        memory_write(M, np.ones(5), e, a)
+    with pytest.raises(ValueError, match="add"):
+        memory_write(M, one_hot, e, np.ones(3))
 
 
 def test_memory_series():
