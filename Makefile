@@ -10,7 +10,7 @@ LOCK   ?= requirements.lock
 # extra pip options, e.g. PIP_ARGS="--extra-index-url https://download.pytorch.org/whl/cpu" (README)
 PIP_ARGS ?=
 
-.PHONY: setup lock book test test-fast release bench claims clean
+.PHONY: setup lock book po test test-fast release bench claims clean
 
 setup: $(STAMP)
 
@@ -53,6 +53,13 @@ book: $(STAMP)
 	$(BIN)/python tests/built_html.py _build/html
 	@echo "$(BOOK_SEED)" > $(BOOK_STAMP)
 	@echo "Open _build/html/index.html in a browser."
+
+## Japanese edition (README): regenerate the message templates from the sources (_build/gettext, one .pot
+## per document; notebooks come from the execution cache) and update locales/ja/LC_MESSAGES/*.po with
+## sphinx-intl: existing translations are kept, changed messages become fuzzy, removed ones obsolete (#~).
+po: $(STAMP)
+	$(BIN)/python locales/build.py pot _build/gettext -q
+	$(BIN)/sphinx-intl update -p _build/gettext -l ja -d locales
 
 ## Unit tests, the exercise/solution consistency checks and every notebook of book/, solutions/, exercises/.
 test: $(STAMP)
