@@ -245,9 +245,12 @@ def _grade(sub: Submission, batch: _Batch) -> Graded:
         units = parse_notebook([CellSource(n, s) for n, s in sub.cells])
         for i, item in enumerate(sub.exercise.items):
             item_run = out.run.items[i]
+            alone_run = out.run.items[plan.alone[i]] if i in plan.alone else None
+            alone = (alone_run.record, alone_run.arrays) if alone_run is not None else None
             out.tests.append(judge_item(sub.exercise, item, plan.cases[i], item_run.record,
                                         item_run.arrays, units, _why_missing(out.run, item_run),
-                                        opts.limits.case_timeout))
+                                        opts.limits.case_timeout, alone))
+        for item_run in out.run.items:
             item_run.record = item_run.arrays = None  # a batch keeps only what the reports need
         for cell in out.run.cells:
             cell.output = ""

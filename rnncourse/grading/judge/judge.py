@@ -5,8 +5,11 @@ first warning; the sandbox does not hold them anyway), then for every hidden cas
 recomputed here, from the grader's own copy of the inputs, and compared
 (:func:`~rnncourse.grading.sandbox.compare.compare_output`: type, shape, finiteness, tolerance).
 Partial credit: ``points * passed cases / cases``. When an item's plan first calls the function of
-another item (a backward pass on its forward's cache) and that one is wrong on a case, the case
-says "fix X first". Messages say what to fix and never show reference values.
+another item (a backward pass on its forward's cache), the item also has an ``alone`` plan that
+gives the item's function the cache of a correct forward (built here, in the published solution's
+layout): a case passes when either plan is right, so a wrong forward costs only the forward's
+points; when both are wrong and the forward is wrong on the case, it says "fix X first". Messages
+say what to fix and never show reference values.
 
 What comes from the sandbox is untrusted: a record checked field by field, and an ``.npz`` whose
 zip directory is checked (entry count, sizes, no compression) before it is parsed, and whose
@@ -136,9 +139,12 @@ def _broken_dependency(deps: list, k: int, expected: dict, arrays: dict, item: I
     return ""
 
 
-def _case_verdict(item: Item, deps: list, k: int, case: dict, rec: dict | None, arrays: dict,
-                  case_timeout: float, missing: str) -> str | None:
-    """None when case ``k`` passes, else what was wrong (never the expected values)."""
+def _case_verdict(item: Item, deps: list, k: int, rec: dict | None, arrays: dict,
+                  expected, case_timeout: float, missing: str) -> str | None:
+    """None when case ``k`` passes, else what was wrong (never the expected values).
+
+    ``expected()`` gives the reference outputs (and the dependencies') of the case, computed once.
+    """
     if rec is None:
         return "not run (the item stopped before this case)"
     if rec["error"] == "missing":
@@ -155,8 +161,6 @@ def _case_verdict(item: Item, deps: list, k: int, case: dict, rec: dict | None, 
         if dep:
             return f"fix {dep} first: it raised {rec['error']}{where}"
         return f"raised {rec['error']}{where}"
-    names = list(item.outputs) + [n for _, ns in deps for n in ns]
-    expected = execute_plan(item.reference(), item.calls, case, names)
     problems = []
     for name in item.outputs:
         if name in rec["outputs"]:
@@ -166,16 +170,22 @@ def _case_verdict(item: Item, deps: list, k: int, case: dict, rec: dict | None, 
         if got is None:
             problems.append(f"{name}: no value came back")
             continue
-        verdict = compare_output(name, got, np.asarray(expected[name]), item.rtol, item.atol)
+        verdict = compare_output(name, got, np.asarray(expected()[name]), item.rtol, item.atol)
         if not verdict.ok:
             problems.append(verdict.message)
     if problems:
-        dep = _broken_dependency(deps, k, expected, arrays, item)
+        dep = _broken_dependency(deps, k, expected(), arrays, item)
         if dep:
             return failure_message(dep, item.name)
     return "; ".join(problems) or None
 
 
+def _both(own: str, alone: str, item: Item) -> str:
+    """Both plans failed: the words for the case."""
+    if " first" not in own:           # the student's forward was right: its backward is wrong
+        return own
+    return (f"{own}; and given {item.alone_input or 'the cache of a correct forward'}, your "
+            f"{item.name} {alone if alone.startswith(('raised', 'not ', 'took')) else 'gave ' + alone}")
 def _forbidden_lines(item: Item, units) -> list[str]:
     uses = forbidden_uses(units, item.objects, item.forbidden)
     if not uses:
@@ -190,15 +200,37 @@ def _forbidden_lines(item: Item, units) -> list[str]:
 
 
 def _case_lines(item: Item, deps: list, cases: list, rec: dict, arrays: bytes | None,
-                case_timeout: float) -> tuple[int, list[str]]:
-    """(cases passed, one line per distinct failure naming the cases it hit)."""
+                case_timeout: float, alone: tuple | None = None) -> tuple[int, list[str]]:
+    """(cases passed, one line per distinct failure naming the cases it hit).
+
+    ``alone``: ``(record, arrays)`` of the item's ``alone`` plan (already cleaned), if it has one.
+    """
     names = list(item.outputs) + [n for _, ns in deps for n in ns]
     got = load_arrays(arrays, [f"c{k}_{n}" for k in range(len(cases)) for n in names])
+    alone_rec, alone_got = None, {}
+    if item.alone and alone is not None and alone[0] is not None:
+        alone_rec = alone[0]
+        alone_got = load_arrays(alone[1], [f"c{k}_{n}" for k in range(len(cases))
+                                           for n in item.outputs])
     fails: dict = {}  # reason -> [(case number, label)], so that one mistake is said once
     passed = 0
     for k, case in enumerate(cases):
+        memo: dict = {}
+
+        def expected(case=case, memo=memo):
+            if not memo:
+                memo.update(execute_plan(item.reference(), item.calls, case, names))
+            return memo
+
         crec = rec["cases"][k] if k < len(rec["cases"]) else None
-        why = _case_verdict(item, deps, k, case, crec, got, case_timeout, _missing(rec))
+        why = _case_verdict(item, deps, k, crec, got, expected, case_timeout, _missing(rec))
+        if why is not None and item.alone and alone is not None:
+            arec = None
+            if alone_rec is not None and k < len(alone_rec["cases"]):
+                arec = alone_rec["cases"][k]
+            other = _case_verdict(item, [], k, arec, alone_got, expected, case_timeout,
+                                  _missing(alone_rec) if alone_rec else "")
+            why = None if other is None else _both(why, other, item)
         if why is None:
             passed += 1
         else:
@@ -211,20 +243,29 @@ def _case_lines(item: Item, deps: list, cases: list, rec: dict, arrays: bytes | 
 
 
 def judge_item(ex: Exercise, item: Item, cases: list, record, arrays: bytes | None,
-               units, run_note: str, case_timeout: float) -> TestResult:
-    """Score one item. ``run_note`` says why no record came back, if none did."""
+               units, run_note: str, case_timeout: float, alone=None) -> TestResult:
+    """Score one item. ``run_note`` says why no record came back, if none did.
+
+    ``alone``: ``(record, arrays)`` that the item's ``alone`` plan returned, for an item with one.
+    """
     result = TestResult(item.name, f"{item.name}: {item.title}", float(item.points),
                         cases=len(cases))
     lines = _forbidden_lines(item, units)
     if lines:
         result.notes.append("forbidden")
     rec = clean_record(record, len(cases))
+    alone_clean = None
+    if item.alone and alone is not None:
+        alone_clean = (clean_record(alone[0], len(cases)), alone[1])
+        if rec is None and alone_clean[0] is not None:   # the own plan gave nothing: judge alone
+            rec = {"cases": [], "aborted": False, "objects": {}}
     if rec is None:
         lines.append(f"Not graded: {run_note or 'the grading harness returned nothing readable'}.")
         result.output = "\n".join(lines)
         return result
     deps = ex.dependencies(item)
-    result.passed_cases, fails = _case_lines(item, deps, cases, rec, arrays, case_timeout)
+    result.passed_cases, fails = _case_lines(item, deps, cases, rec, arrays, case_timeout,
+                                             alone_clean)
     summary = f"{result.passed_cases}/{len(cases)} hidden cases passed."
     if result.notes:
         lines.append(f"(Otherwise {summary})")
@@ -233,8 +274,14 @@ def judge_item(ex: Exercise, item: Item, cases: list, record, arrays: bytes | No
         lines.insert(0, summary)
     lines += fails
     if any("first:" in line for line in fails):
-        lines.append(f"{item.name} is run on what your {', '.join(d for d, _ in deps)} returns: "
-                     "fix that first, then this item can be judged.")
+        dep = ", ".join(d for d, _ in deps)
+        if item.alone:
+            lines.append(f"{item.name} is run on what your {dep} returns, and also on "
+                         f"{item.alone_input or 'the cache of a correct forward'}: it was wrong "
+                         f"both times. Fix {dep} first, or write {item.name} for that cache.")
+        else:
+            lines.append(f"{item.name} is run on what your {dep} returns: "
+                         "fix that first, then this item can be judged.")
     elif result.score < result.max_score and item.hint:
         lines.append(f"Hint: {item.hint}")
     result.output = "\n".join(lines)

@@ -86,6 +86,14 @@ class Item:
         forbidden: dotted names whose use in the item's code the source check reports (and which
             void the item); the sandbox does not hold them anyway.
         hint: shown when the item fails.
+        alone: optional second call plan that runs the item's own function on inputs the grader
+            builds, so that the item is judged on its own: for a backward pass whose ``calls``
+            run the student's forward first, the cache of a *correct* forward, in the layout of
+            the published solution (a case input the case generator adds). A case passes when
+            either plan gives the expected outputs (computed from ``calls``), so a wrong forward
+            costs the backward nothing, and a backward written for a cache layout of its own
+            still passes through its own forward.
+        alone_input: words for what ``alone`` passes (for messages), e.g. the cache's layout.
     """
 
     name: str
@@ -99,6 +107,8 @@ class Item:
     atol: float = 1e-8
     forbidden: tuple = ()
     hint: str = ""
+    alone: tuple = ()
+    alone_input: str = ""
 
     @property
     def objects(self) -> list[str]:

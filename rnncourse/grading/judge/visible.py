@@ -39,7 +39,8 @@ def visible_item(ex: Exercise, item: Item) -> Visible:
     return Visible(item=f"{ex.id}.{item.name}", title=item.title, points=float(item.points),
                    objects=item.objects, calls=[dict(c) for c in item.calls],
                    outputs=list(item.outputs), rtol=item.rtol, atol=item.atol, hint=item.hint,
-                   cases=cases, expected=expected, depends=deps)
+                   cases=cases, expected=expected, depends=deps,
+                   alone=[dict(c) for c in item.alone], alone_input=item.alone_input)
 
 
 def kit_files(ex: Exercise) -> tuple[bytes, bytes]:
@@ -58,6 +59,7 @@ def kit_files(ex: Exercise) -> tuple[bytes, bytes]:
             "calls": [dict(c) for c in item.calls], "outputs": list(item.outputs),
             "rtol": item.rtol, "atol": item.atol, "hint": item.hint, "cases": specs,
             "prefix": prefix, "expected_prefix": expect, "expected_names": names,
-            "depends": [[d, ns] for d, ns in deps]}
+            "depends": [[d, ns] for d, ns in deps],
+            "alone": [dict(c) for c in item.alone], "alone_input": item.alone_input}
     spec = json.dumps({"exercise": ex.id, "items": items}, indent=1)
     return spec.encode("utf-8"), npz_bytes(arrays)

@@ -44,7 +44,8 @@ def _visible(item_id: str) -> Visible:
     return Visible(item=f"{spec['exercise']}.{name}", title=it["title"], points=it["points"],
                    objects=it["objects"], calls=it["calls"], outputs=it["outputs"],
                    rtol=it["rtol"], atol=it["atol"], hint=it["hint"], cases=cases,
-                   expected=expected, depends=[tuple(d) for d in it["depends"]])
+                   expected=expected, depends=[tuple(d) for d in it["depends"]],
+                   alone=it.get("alone", []), alone_input=it.get("alone_input", ""))
 
 
 def check(item_id: str, *objects, verbose: bool = True, **named) -> CheckResult:

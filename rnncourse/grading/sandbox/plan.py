@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-__all__ = ["PlanError", "execute_plan", "plan_objects"]
+__all__ = ["PlanError", "execute_plan", "plan_objects", "plan_inputs"]
 
 
 class PlanError(Exception):
@@ -28,6 +28,18 @@ def plan_objects(calls) -> list[str]:
     for call in calls:
         if call["fn"] not in names:
             names.append(call["fn"])
+    return names
+
+
+def plan_inputs(calls) -> list[str]:
+    """Names a plan reads from its inputs (not bound by one of its own calls first)."""
+    bound: set = set()
+    names: list[str] = []
+    for call in calls:
+        for name in list(call["args"]) + list(call.get("kwargs", {}).values()):
+            if name not in bound and name not in names:
+                names.append(name)
+        bound.update(call["returns"])
     return names
 
 

@@ -1,8 +1,9 @@
 """Plain data across the sandbox boundary: cases as arrays, arrays as ``.npz``, messages as lines.
 
 * **Cases** (dicts of inputs) become a JSON-able spec plus named arrays (:func:`pack_cases`), and
-  back (:func:`unpack_case`). Values are numeric arrays, numeric scalars, tuples of arrays (a cache
-  the grader computed), or small JSON literals.
+  back (:func:`unpack_case`). Values are numeric arrays, numeric scalars, small JSON literals, or
+  tuples and lists nesting all of these (the cache of a correct forward, built by the grader in
+  the layout the student's backward expects).
 * **Arrays** travel as an uncompressed ``.npz`` written here by hand (zipfile + the ``.npy``
   header), never pickled.
 * **Messages** between the grader and the cell runner are one JSON line, then ``size`` bytes of
@@ -29,11 +30,40 @@ def _key(prefix: str, k: int, name: str) -> str:
     return f"{prefix}c{k}_{name}"
 
 
+def _pack_tree(value, key: str, arrays: dict, depth: int = 0):
+    """A tuple/list nesting arrays and literals as JSON: ``{"t"|"l": [...]}``, ``{"a": key}``
+    for an array (stored in ``arrays``), ``{"v": literal}`` for anything JSON can hold."""
+    if depth > 8:
+        raise TypeError("case input nested more than 8 levels deep")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in NUMERIC:
+            raise TypeError(f"case input {key!r} holds an array of dtype {value.dtype}")
+        arrays[key] = value
+        return {"a": key}
+    if isinstance(value, (tuple, list)):
+        return {"t" if isinstance(value, tuple) else "l":
+                [_pack_tree(v, f"{key}_{j}", arrays, depth + 1) for j, v in enumerate(value)]}
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        value = value.item()
+    json.dumps(value)  # raises for anything that cannot travel as JSON
+    return {"v": value}
+
+
+def _unpack_tree(node, arrays):
+    if "a" in node:
+        return np.array(arrays[node["a"]])
+    if "t" in node:
+        return tuple(_unpack_tree(n, arrays) for n in node["t"])
+    if "l" in node:
+        return [_unpack_tree(n, arrays) for n in node["l"]]
+    return node["v"]
+
+
 def pack_cases(cases, prefix: str = "") -> tuple[list, dict]:
     """``(specs, arrays)`` for a list of case dicts; raises TypeError for what cannot travel."""
     specs, arrays = [], {}
     for k, case in enumerate(cases):
-        spec = {"arrays": [], "scalars": [], "tuples": {}, "literals": {}}
+        spec = {"arrays": [], "scalars": [], "trees": {}, "literals": {}}
         for name, value in case.items():
             key = _key(prefix, k, name)
             if isinstance(value, np.ndarray):
@@ -45,10 +75,8 @@ def pack_cases(cases, prefix: str = "") -> tuple[list, dict]:
                 arrays[key] = np.asarray(value)
                 spec["arrays"].append(name)
                 spec["scalars"].append(name)
-            elif isinstance(value, tuple) and all(isinstance(v, np.ndarray) for v in value):
-                for j, part in enumerate(value):
-                    arrays[f"{key}_{j}"] = part
-                spec["tuples"][name] = len(value)
+            elif isinstance(value, (tuple, list)):
+                spec["trees"][name] = _pack_tree(value, key, arrays)
             else:
                 json.dumps(value)  # raises for anything that cannot travel as JSON
                 spec["literals"][name] = value
@@ -62,8 +90,8 @@ def unpack_case(spec: dict, arrays, k: int, prefix: str = "") -> dict:
     for name in spec["arrays"]:
         value = np.array(arrays[_key(prefix, k, name)])
         case[name] = value.item() if name in spec["scalars"] else value
-    for name, n in spec["tuples"].items():
-        case[name] = tuple(np.array(arrays[f"{_key(prefix, k, name)}_{j}"]) for j in range(n))
+    for name, tree in spec.get("trees", {}).items():
+        case[name] = _unpack_tree(tree, arrays)
     case.update(spec["literals"])
     return case
 

@@ -1,4 +1,8 @@
-"""Exercise 3 (chapter 3): echo state network pieces and a layer of leaky units."""
+"""Exercise 3 (chapter 3): echo state network pieces and a layer of leaky units.
+
+The leaky backward is judged on its own too: besides the cache of the student's own forward, it is
+given the cache of a correct forward in the published solution's layout (see ``Item.alone``).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -45,6 +49,23 @@ def _leaky_cases(rng, hidden=False):
                     "b": rng.standard_normal(H), "alpha": alpha,
                     "dh": rng.standard_normal((N, T, H))})
     return out
+
+
+def _correct_cache(case: dict) -> tuple:
+    """The published solution's cache ``(x, h0, Wx, Wh, alpha, s, h)`` of a correct forward."""
+    x, h0, Wx, Wh, b, alpha = (case[k] for k in ("x", "h0", "Wx", "Wh", "b", "alpha"))
+    N, T, _ = x.shape
+    s = np.zeros((N, T, h0.shape[1]))
+    h = np.zeros_like(s)
+    prev = h0
+    for t in range(T):
+        s[:, t] = np.tanh(x[:, t] @ Wx + prev @ Wh + b)
+        prev = h[:, t] = alpha * prev + (1 - alpha) * s[:, t]
+    return (x, h0, Wx, Wh, alpha, s, h)
+
+
+def _leaky_backward_cases(rng, hidden=False):
+    return [dict(case, correct_cache=_correct_cache(case)) for case in _leaky_cases(rng, hidden)]
 
 
 def _ref(*names):
@@ -104,8 +125,11 @@ EXERCISE = Exercise(
                    call("leaky_rnn_backward", ["dh", "cache"],
                         ["dx", "dh0", "dWx", "dWh", "db", "dalpha"])),
             outputs=("dx", "dh0", "dWx", "dWh", "db", "dalpha"),
-            cases=_leaky_cases,
+            cases=_leaky_backward_cases,
             reference=_ref("leaky_rnn_forward", "leaky_rnn_backward"),
+            alone=(call("leaky_rnn_backward", ["dh", "correct_cache"],
+                        ["dx", "dh0", "dWx", "dWh", "db", "dalpha"]),),
+            alone_input="the cache (x, h0, Wx, Wh, alpha, s, h) of a correct forward",
             forbidden=_NO_SHORTCUTS,
             hint="Backwards in time with g = dh[:, t] + carry: da = g * (1 - alpha) * (1 - s**2); "
                  "dalpha += sum over the batch of g * (h(t-1) - s); carry = g * alpha + da @ Wh.T.",

@@ -2,6 +2,9 @@
 
 The formulas are PyTorch's, with the hidden bias of the candidate inside the reset gate:
 ``n = tanh(x W_n + b_n + r * (h W_hn + b_hn))`` and ``h' = (1 - z) * n + z * h``.
+
+Each backward is judged on its own too: besides the cache of the student's own forward, it is given
+the cache of a correct forward in the published solution's layout (see ``Item.alone``).
 """
 from __future__ import annotations
 
@@ -30,6 +33,30 @@ def _params(rng, D, H, scale, k):
             "bhn": bhn}
 
 
+def _sigmoid(a):
+    return np.exp(-np.logaddexp(0.0, -a))
+
+
+def _step_cache(x, prev_h, Wx, Wh, b, bhn) -> tuple:
+    """The published solution's step cache ``(x, prev_h, Wx, Wh, r, z, n, un)``."""
+    H = prev_h.shape[1]
+    a, u = x @ Wx + b, prev_h @ Wh
+    r = _sigmoid(a[:, :H] + u[:, :H])
+    z = _sigmoid(a[:, H:2 * H] + u[:, H:2 * H])
+    un = u[:, 2 * H:] + bhn
+    n = np.tanh(a[:, 2 * H:] + r * un)
+    return (x, prev_h, Wx, Wh, r, z, n, un), (1 - z) * n + z * prev_h
+
+
+def _seq_cache(x, h0, Wx, Wh, b, bhn) -> list:
+    """The published solution's sequence cache: the list of the T step caches."""
+    caches, prev = [], h0
+    for t in range(x.shape[1]):
+        step, prev = _step_cache(np.ascontiguousarray(x[:, t]), prev, Wx, Wh, b, bhn)
+        caches.append(step)
+    return caches
+
+
 def _step_cases(rng, hidden=False, upstream: bool = False):
     out = []
     for k, (N, _, D, H, scale) in enumerate(sizes(rng, _SHAPES, hidden)):
@@ -37,6 +64,7 @@ def _step_cases(rng, hidden=False, upstream: bool = False):
         case.update(_params(rng, D, H, scale, k))
         if upstream:
             case["dnext_h"] = rng.standard_normal((N, H))
+            case["correct_cache"] = _step_cache(*(case[k] for k in _STEP_ARGS))[0]
         out.append(case)
     return out
 
@@ -48,6 +76,7 @@ def _seq_cases(rng, hidden=False, upstream: bool = False):
         case.update(_params(rng, D, H, scale, k))
         if upstream:
             case["dh"] = rng.standard_normal((N, T, H))
+            case["correct_cache"] = _seq_cache(*(case[k] for k in _SEQ_ARGS))
         out.append(case)
     return out
 
@@ -100,6 +129,9 @@ EXERCISE = Exercise(
             cases=lambda rng, hidden=False: _step_cases(rng, hidden, upstream=True),
             reference=_ref_step,
             forbidden=_NO_SHORTCUTS,
+            alone=(call("gru_step_backward", ["dnext_h", "correct_cache"], _STEP_GRADS),),
+            alone_input="the cache (x, prev_h, Wx, Wh, r, z, n, un) of a correct forward, "
+                        "un = prev_h @ Wh[:, 2H:] + bhn",
             hint="dn = dh*(1-z), dz = dh*(prev_h - n); da_n = dn*(1-n**2); dr = da_n*(uh_n + bhn); "
                  "the x side gets [da_r, da_z, da_n], the h side [da_r, da_z, da_n*r]; "
                  "dprev_h = dh*z + (h side) @ Wh.T; dbhn = (da_n*r).sum(0).",
@@ -126,6 +158,9 @@ EXERCISE = Exercise(
             cases=lambda rng, hidden=False: _seq_cases(rng, hidden, upstream=True),
             reference=_ref_seq,
             forbidden=_NO_SHORTCUTS,
+            alone=(call("gru_backward", ["dh", "correct_cache"], _SEQ_GRADS),),
+            alone_input="the cache of a correct forward: the list of its T step caches "
+                        "(x_t, prev_h, Wx, Wh, r, z, n, un)",
             hint="Go from t = T-1 down to 0; the step's upstream gradient is dh[:, t] plus the "
                  "dprev_h of step t+1; add up dWx, dWh, db, dbhn over the steps; dh0 is the last "
                  "dprev_h.",

@@ -1,5 +1,9 @@
 """Exercise 6 (chapter 6): a bidirectional RNN built on rnn_forward/rnn_backward, and a tagger's
-training loop."""
+training loop.
+
+The backward is judged on its own too: besides the cache of the student's own forward, it is given
+the cache of a correct forward in the published solution's layout (see ``Item.alone``).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -30,6 +34,21 @@ def _birnn_cases(rng, hidden=False):
         out.append({"x": rng.standard_normal((N, T, D)), "h0": rng.standard_normal((2, N, H)),
                     **_directions(rng, D, H), "dh": rng.standard_normal((N, T, 2 * H))})
     return out
+
+
+def _correct_cache(case: dict) -> tuple:
+    """The published solution's cache ``(cache_f, cache_b, H)``: the caches of the kit's
+    ``rnn_forward`` on ``x`` and on ``x[:, ::-1]``, and the hidden size."""
+    from ....layers import rnn_forward
+
+    x, h0 = case["x"], case["h0"]
+    h, cache_f = rnn_forward(x, h0[0], case["Wx_f"], case["Wh_f"], case["b_f"])
+    _, cache_b = rnn_forward(x[:, ::-1], h0[1], case["Wx_b"], case["Wh_b"], case["b_b"])
+    return (cache_f, cache_b, int(h.shape[2]))
+
+
+def _birnn_backward_cases(rng, hidden=False):
+    return [dict(case, correct_cache=_correct_cache(case)) for case in _birnn_cases(rng, hidden)]
 
 
 def _train_cases(rng, hidden=False):
@@ -98,7 +117,10 @@ EXERCISE = Exercise(
             calls=(call("birnn_forward", ["x", "h0", *_DIRS], ["out", "cache"]),
                    call("birnn_backward", ["dh", "cache"], _GRADS)),
             outputs=tuple(_GRADS),
-            cases=_birnn_cases,
+            cases=_birnn_backward_cases,
+            alone=(call("birnn_backward", ["dh", "correct_cache"], _GRADS),),
+            alone_input="the cache (cache_f, cache_b, H) of a correct forward, cache_f and "
+                        "cache_b from rnn_forward on x and on x[:, ::-1]",
             reference=_ref_birnn,
             forbidden=_NO_SHORTCUTS,
             hint="Split dh into its forward half dh[..., :H] and backward half dh[..., H:]; the "

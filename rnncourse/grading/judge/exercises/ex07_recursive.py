@@ -1,5 +1,9 @@
 """Exercise 7 (chapter 7): a recursive network over trees stored as plain arrays: node heights,
-the forward pass, backpropagation through structure, and a classifier at the roots."""
+the forward pass, backpropagation through structure, and a classifier at the roots.
+
+The backward is judged on its own too: besides the cache of the student's own forward, it is given
+the cache of a correct forward in the published solution's layout (see ``Item.alone``).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -59,6 +63,19 @@ def _tree_cases(rng, hidden=False):
     out.append({"children": f.children, "tokens": f.tokens, **_weights(rng, 2, 3),
                 "dh": rng.standard_normal((f.tokens.shape[0], 3))})
     return out
+
+
+def _correct_cache(case: dict) -> tuple:
+    """The published solution's cache ``(children, tokens, E.shape, W, h)`` of a correct forward."""
+    children, tokens, E, W, b = (case[k] for k in ("children", "tokens", "E", "W", "b"))
+    h = np.zeros((children.shape[0], E.shape[1]))
+    for i, (left, right) in enumerate(children):
+        h[i] = E[tokens[i]] if left < 0 else np.tanh(np.concatenate([h[left], h[right]]) @ W + b)
+    return (children, tokens, tuple(int(n) for n in E.shape), W, h)
+
+
+def _tree_backward_cases(rng, hidden=False):
+    return [dict(case, correct_cache=_correct_cache(case)) for case in _tree_cases(rng, hidden)]
 
 
 def _loss_cases(rng, hidden=False):
@@ -131,7 +148,9 @@ EXERCISE = Exercise(
             calls=(call("tree_forward", ["children", "tokens", "E", "W", "b"], ["h", "cache"]),
                    call("tree_backward", ["dh", "cache"], ["dE", "dW", "db"])),
             outputs=("dE", "dW", "db"),
-            cases=_tree_cases,
+            cases=_tree_backward_cases,
+            alone=(call("tree_backward", ["dh", "correct_cache"], ["dE", "dW", "db"]),),
+            alone_input="the cache (children, tokens, E.shape, W, h) of a correct forward",
             reference=_ref_tree,
             forbidden=_NO_SHORTCUTS,
             hint="Visit the nodes in reverse index order (parents first) with delta = dh.copy(): at "

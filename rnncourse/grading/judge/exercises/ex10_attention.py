@@ -1,7 +1,9 @@
 """Exercise 10 (chapter 10): dot-product and additive attention, forward and backward, in numpy.
 
 References: :mod:`rnncourse.layers.attention`. The backward items run the student's own forward
-to get the cache, then the student's backward, on the same random upstream gradient.
+to get the cache, then the student's backward, on the same random upstream gradient; and, so that
+each is judged on its own, the student's backward alone on the cache of a correct forward in the
+published solution's layout (see ``Item.alone``).
 """
 from __future__ import annotations
 
@@ -53,6 +55,30 @@ def _additive_cases(rng, hidden=False, backward=False):
     return out
 
 
+def _softmax_masked(s, mask):
+    s = np.where(mask[:, None, :], s, -np.inf)
+    s = s - s.max(axis=-1, keepdims=True)
+    w = np.exp(s)
+    return w / w.sum(axis=-1, keepdims=True)
+
+
+def _dot_cache(case: dict) -> tuple:
+    """The published solution's cache ``(q, k, v, weights)`` of a correct forward."""
+    q, k, v = case["q"], case["k"], case["v"]
+    return (q, k, v, _softmax_masked(q @ k.transpose(0, 2, 1), case["mask"]))
+
+
+def _additive_cache(case: dict) -> tuple:
+    """The published solution's cache ``(q, k, v, Wq, Wk, va, e, weights)``."""
+    q, k, v, Wq, Wk, va = (case[n] for n in ("q", "k", "v", "Wq", "Wk", "va"))
+    e = np.tanh((q @ Wq)[:, :, None, :] + (k @ Wk)[:, None, :, :])      # (N, Tq, Tk, A)
+    return (q, k, v, Wq, Wk, va, e, _softmax_masked(e @ va, case["mask"]))
+
+
+def _with_cache(cases: list, cache) -> list:
+    return [dict(case, correct_cache=cache(case)) for case in cases]
+
+
 def _ref_dot():
     from ....layers.attention import dot_attention_backward, dot_attention_forward
     return {"dot_attention_forward": dot_attention_forward,
@@ -93,8 +119,12 @@ EXERCISE = Exercise(
             calls=(_DOT_FWD, call("dot_attention_backward", ["dcontext", "cache"],
                                   ["dq", "dk", "dv"])),
             outputs=("dq", "dk", "dv"),
-            cases=lambda rng, hidden=False: _dot_cases(rng, hidden, backward=True),
+            cases=lambda rng, hidden=False: _with_cache(_dot_cases(rng, hidden, backward=True),
+                                                        _dot_cache),
             reference=_ref_dot,
+            alone=(call("dot_attention_backward", ["dcontext", "correct_cache"],
+                        ["dq", "dk", "dv"]),),
+            alone_input="the cache (q, k, v, weights) of a correct forward",
             rtol=1e-6, atol=1e-9,
             forbidden=_NO_SHORTCUTS,
             hint="dv = a^T dcontext; da = dcontext v^T; ds = a * (da - sum(a * da, -1)); "
@@ -119,8 +149,13 @@ EXERCISE = Exercise(
             calls=(_ADD_FWD, call("additive_attention_backward", ["dcontext", "cache"],
                                   ["dq", "dk", "dv", "dWq", "dWk", "dva"])),
             outputs=("dq", "dk", "dv", "dWq", "dWk", "dva"),
-            cases=lambda rng, hidden=False: _additive_cases(rng, hidden, backward=True),
+            cases=lambda rng, hidden=False: _with_cache(
+                _additive_cases(rng, hidden, backward=True), _additive_cache),
             reference=_ref_additive,
+            alone=(call("additive_attention_backward", ["dcontext", "correct_cache"],
+                        ["dq", "dk", "dv", "dWq", "dWk", "dva"]),),
+            alone_input="the cache (q, k, v, Wq, Wk, va, e, weights) of a correct forward, "
+                        "e = tanh of the (N, Tq, Tk, A) sum",
             rtol=1e-6, atol=1e-9,
             forbidden=_NO_SHORTCUTS,
             hint="After ds (as for dot attention): dva = sum ds * e; de = ds[..., None] * va * "

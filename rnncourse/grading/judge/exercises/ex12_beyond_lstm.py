@@ -1,6 +1,8 @@
 """Exercise 12 (chapter 12): the multiplicative RNN and LSTM steps, zoneout, and the mLSTM backward.
 
-The zoneout masks are explicit inputs, so every item is deterministic and gradable.
+The zoneout masks are explicit inputs, so every item is deterministic and gradable. The mLSTM
+backward is judged on its own too: besides the cache of the student's own forward, it is given the
+cache of a correct forward in the published solution's layout (see ``Item.alone``).
 """
 from __future__ import annotations
 
@@ -42,12 +44,31 @@ def _mlstm_cases(rng, hidden=False):
     return out
 
 
+def _sigmoid(a):
+    return np.exp(-np.logaddexp(0.0, -a))
+
+
+def _mlstm_cache(case: dict) -> tuple:
+    """The published solution's cache
+    ``(x, prev_h, prev_c, Wmx, Wmh, Wx, Wm, u, v, m, i, f, g, o, tc)`` of a correct forward."""
+    x, prev_h, prev_c, Wmx, Wmh, Wx, Wm, b = (case[k] for k in _MLSTM_ARGS)
+    H = prev_h.shape[1]
+    u, v = x @ Wmx, prev_h @ Wmh
+    m = u * v
+    a = x @ Wx + m @ Wm + b                                         # (N, 4H)
+    i, f, o = _sigmoid(a[:, :H]), _sigmoid(a[:, H:2 * H]), _sigmoid(a[:, 3 * H:])
+    g = np.tanh(a[:, 2 * H:3 * H])
+    tc = np.tanh(f * prev_c + i * g)
+    return (x, prev_h, prev_c, Wmx, Wmh, Wx, Wm, u, v, m, i, f, g, o, tc)
+
+
 def _mlstm_backward_cases(rng, hidden=False):
     out = []
     for case in _mlstm_cases(rng, hidden):
         N, H = case["prev_h"].shape
         case["dnext_h"] = rng.standard_normal((N, H))
         case["dnext_c"] = rng.standard_normal((N, H))
+        case["correct_cache"] = _mlstm_cache(case)
         out.append(case)
     return out
 
@@ -176,6 +197,10 @@ EXERCISE = Exercise(
             outputs=("dx", "dprev_h", "dprev_c", "dWmx", "dWmh", "dWx", "dWm", "db"),
             cases=_mlstm_backward_cases,
             reference=_ref_mlstm_backward,
+            alone=(call("mlstm_step_backward", ["dnext_h", "dnext_c", "correct_cache"],
+                        ["dx", "dprev_h", "dprev_c", "dWmx", "dWmh", "dWx", "dWm", "db"]),),
+            alone_input="the cache (x, prev_h, prev_c, Wmx, Wmh, Wx, Wm, u, v, m, i, f, g, o, tc) "
+                        "of a correct forward",
             forbidden=_NO_SHORTCUTS,
             hint="dc = dnext_c + dnext_h * o * (1 - tanh(c)^2); back through the gates to da (N, 4H); "
                  "dm = da @ Wm.T; with m = u * v: du = dm * v, dv = dm * u; dx collects da @ Wx.T "
