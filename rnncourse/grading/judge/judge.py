@@ -248,6 +248,9 @@ def judge_item(ex: Exercise, item: Item, cases: list, record, arrays: bytes | No
 
     ``alone``: ``(record, arrays)`` that the item's ``alone`` plan returned, for an item with one.
     """
+    if item.measure is not None:     # a capstone: a trusted measurement against a threshold
+        from .measured import judge_measured
+        return judge_measured(item, cases, record, arrays, units, run_note, case_timeout)
     result = TestResult(item.name, f"{item.name}: {item.title}", float(item.points),
                         cases=len(cases))
     lines = _forbidden_lines(item, units)

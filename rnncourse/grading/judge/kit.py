@@ -123,6 +123,9 @@ def _write_modules(ex: Exercise, root: Path) -> list[str]:
                            "this exercise does not allow; allow it or leave the module out")
         else:
             shutil.copyfile(src, dst)
+            if src.name == "__init__.py":      # a data package's texts travel with it
+                for data in sorted(src.parent.glob("*.txt")):
+                    shutil.copyfile(data, dst.parent / data.name)
     return sorted(allowed)
 
 

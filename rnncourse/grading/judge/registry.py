@@ -94,6 +94,9 @@ class Item:
             costs the backward nothing, and a backward written for a cache layout of its own
             still passes through its own forward.
         alone_input: words for what ``alone`` passes (for messages), e.g. the cache's layout.
+        measure: for a capstone item, a trusted ``measure(case, outputs) -> Measurement`` that
+            scores what the student's code returned (a trained model) instead of comparing it with
+            ``reference`` (see :mod:`rnncourse.grading.judge.measured`); ``check`` leaves it out.
     """
 
     name: str
@@ -109,6 +112,7 @@ class Item:
     hint: str = ""
     alone: tuple = ()
     alone_input: str = ""
+    measure: Callable | None = None
 
     @property
     def objects(self) -> list[str]:

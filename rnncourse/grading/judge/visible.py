@@ -47,6 +47,8 @@ def kit_files(ex: Exercise) -> tuple[bytes, bytes]:
     """``(visible.json, visible.npz)`` of every item of ``ex``: public data, no references."""
     items, arrays = {}, {}
     for index, item in enumerate(ex.items):
+        if item.measure is not None:   # measured in the grader only: no visible expected outputs
+            continue
         cases, names, deps, ref = _cases_and_expected(ex, item)
         prefix, expect = f"i{index}_", f"e{index}_"
         specs, packed = pack_cases(cases, prefix)
