@@ -19,9 +19,9 @@ BY_ID = {q.id: q for q in BANK}
 LABELS = book_labels(ROOT / "book")
 GLOSSARY = load_glossary()
 
-# Items the book does not teach yet: BERT and GPT-n wait for chapter 13 (issue 12, item 2). As soon as
-# a chapter teaches them (a question or a section of theirs exists), they need 12 questions too.
-NOT_TAUGHT_YET = {"4-4-2", "4-4-3"}
+# Items the book does not teach yet (none since chapter 13 teaches BERT and GPT-n). An item listed
+# here may have no question; as soon as a chapter teaches it, it needs 12 questions like the others.
+NOT_TAUGHT_YET: set[str] = set()
 
 
 def _texts(q, lang):
@@ -46,19 +46,19 @@ def test_every_sequence_model_item_has_twelve_questions():
     pending = {i for i, n in counts.items()
                if n == 0 and not any(label in LABELS for label in SYLLABUS[i].taught)}
     assert pending <= NOT_TAUGHT_YET, f"sequence-model items without any question: {pending - NOT_TAUGHT_YET}"
-    short = {i: n for i, n in counts.items() if i not in pending and i not in SHORT_FOR_NOW and n < 12}
+    short = {i: n for i, n in counts.items() if i not in pending and n < 12}
     assert not short, f"sequence-model items with fewer than 12 questions: {short}"
 
 
-# Chapter 13 (the Transformer) landed with its first questions on BERT (4-4-2) and GPT (4-4-3): 3 and 5.
-# Issue 12 stays open until each has 12; this test fails on purpose when they do, to drop the marker.
-SHORT_FOR_NOW = {"4-4-2", "4-4-3"}
-
-
-@pytest.mark.xfail(strict=True, reason="issue 12 open: BERT and GPT items need 12 questions each")
-def test_bert_and_gpt_items_have_twelve_questions():
-    counts = {i: sum(i in q.syllabus for q in BANK) for i in SHORT_FOR_NOW}
-    assert all(n >= 12 for n in counts.values()), counts
+def test_bert_gpt_and_transformer_items_point_to_the_transformer_chapter():
+    assert {"4-4-2", "4-4-3", "3-6-1"} <= {it.id for it in sequence_items()}
+    for i in ("4-4-2", "4-4-3"):
+        assert "sec-tf-pretraining" in SYLLABUS[i].taught, i
+    assert {"sec-tf-multihead", "sec-tf-masks", "sec-tf-positional", "sec-tf-blocks"} <= set(
+        SYLLABUS["3-6-1"].taught)
+    for i in ("4-4-2", "4-4-3", "3-6-1"):
+        assert all(LABELS[label] == "book/13_transformer" for label in SYLLABUS[i].taught
+                   if label.startswith("sec-tf")), i
 
 
 def test_questions_on_parts_outside_the_syllabus_are_tagged_x():
@@ -178,6 +178,10 @@ def test_one_japanese_name_for_additive_and_multiplicative_attention():
 def test_hred_is_recurrent_not_recursive_in_japanese():
     hred = next(e for e in GLOSSARY if e["en"].startswith("hierarchical recurrent encoder-decoder"))
     assert "リカレント" in hred["ja"] and "再帰" not in hred["ja"]
+    chapter = (ROOT / "book/09_hred_vhred.ipynb").read_text(encoding="utf-8")
+    assert "階層型リカレントエンコーダ・デコーダ" in chapter and "階層型再帰" not in chapter
+    for where, text in _all_japanese():
+        assert "再帰結合" not in text, where              # a recurrent connection is 回帰結合
 
 
 def test_coined_terms_are_not_presented_as_standard():
