@@ -44,7 +44,7 @@ ALONE = [(ex.id, it.name) for ex in all_exercises() for it in ex.items if it.alo
 
 def test_every_backward_graded_on_its_own_forward_has_an_alone_plan():
     expected = {(ex, bwd) for ex, pairs in PAIRS.items() for _, bwd, _ in pairs}
-    assert set(ALONE) == expected
+    assert expected <= set(ALONE)
     for ex_id, name in ALONE:
         item = get_exercise(ex_id).item(name)
         assert [c["fn"] for c in item.alone] == [name] and item.alone_input

@@ -212,6 +212,9 @@ class _Batch:
         try:
             probe(self.jail, kit)
         except RunError as exc:
+            if self.opts.isolation == "user":
+                raise SandboxError(f"a test kernel did not start as a separate user ({exc})"
+                                   ) from None
             raise SandboxError(f"a test sandbox did not start ({exc}); install bubblewrap and "
                                "allow user namespaces, or pass --isolation user on a platform "
                                "without them (see the instructor page)") from None
@@ -220,6 +223,7 @@ class _Batch:
         with self.lock:
             if ex.id not in self.kits:
                 self.kits[ex.id] = build_kit(ex, self.root / f"kit-{ex.id}")
+                self.jail.share(self.kits[ex.id].path)
                 self.plans[ex.id] = build_plan(ex, self.opts.seed)
             return self.kits[ex.id], self.plans[ex.id]
 

@@ -37,7 +37,8 @@ from pathlib import Path
 
 from .cleanup import remove_tree, sweep_owned
 
-__all__ = ["ISOLATIONS", "Limits", "Jail", "Proc", "SandboxError", "SANDBOX_UID"]
+__all__ = ["ISOLATIONS", "Limits", "Jail", "Proc", "SandboxError", "SANDBOX_UID",
+           "others_can_read", "others_can_use"]
 
 ISOLATIONS = ("bwrap", "user")
 SANDBOX_UID = 1000                 # the uid inside the sandbox
@@ -116,6 +117,20 @@ def others_can_read(path: Path) -> bool:
     except OSError:
         return False
     return bool(mode & 0o004) and (not path.is_dir() or bool(mode & 0o001))
+
+
+def others_can_use(path: Path) -> bool:
+    """Can a user who is neither owner nor in the group read (and, for a folder or a program,
+    enter or run) ``path``?"""
+    path = Path(path).resolve()
+    try:
+        for parent in reversed(path.parents):
+            if not os.stat(parent).st_mode & 0o001:
+                return False
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return bool(mode & 0o004) and (not (path.is_dir() or mode & 0o100) or bool(mode & 0o001))
 
 
 class Proc:
@@ -243,6 +258,25 @@ class Jail:
                 raise SandboxError(
                     f"--isolation user: {path} is readable by other users, so a kernel could "
                     f"read it; make it private first (chmod -R go-rwx {path.parent})")
+        for path in [self.exe, *_site_dirs()]:
+            if not others_can_use(Path(path)):
+                raise SandboxError(
+                    f"--isolation user: {path} cannot be used by another user (a folder above it "
+                    "is private, e.g. /root), so the kernel's user could not run Python or import "
+                    "numpy; install Python and the course's packages where every user can read "
+                    "them (e.g. a venv made from /usr/bin/python3) and grade from there")
+        # the kernel's user must reach its own scratch folder and the (public) kit, nothing else:
+        # the batch folder can be crossed but not listed
+        os.chmod(self.root, 0o711)
+
+    def share(self, path: Path) -> None:
+        """Make a kit readable by the kernel's user (``user`` isolation; the kit is public)."""
+        if self.isolation != "user":
+            return
+        for folder, dirs, files in os.walk(path):
+            os.chmod(folder, 0o755)
+            for name in files:
+                os.chmod(os.path.join(folder, name), 0o644)
 
     def _userns_fd(self, slot: int) -> int:
         """A user namespace mapping uid 1000 to this slot's uid, nested ones disabled (root)."""

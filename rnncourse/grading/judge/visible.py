@@ -40,7 +40,8 @@ def visible_item(ex: Exercise, item: Item) -> Visible:
                    objects=item.objects, calls=[dict(c) for c in item.calls],
                    outputs=list(item.outputs), rtol=item.rtol, atol=item.atol, hint=item.hint,
                    cases=cases, expected=expected, depends=deps,
-                   alone=[dict(c) for c in item.alone], alone_input=item.alone_input)
+                   alone=[dict(c) for c in item.alone], alone_input=item.alone_input,
+                   measure=item.measure)
 
 
 def kit_files(ex: Exercise) -> tuple[bytes, bytes]:

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from .compare import compare_output
+from .compare import compare_output, to_plain_array
 from .plan import PlanError, execute_plan
 
 __all__ = ["CheckResult", "Visible", "run_check", "failure_message"]
@@ -69,6 +69,22 @@ class Visible:
     depends: list = field(default_factory=list)
     alone: list = field(default_factory=list)
     alone_input: str = ""
+    measure: Callable | None = None   # a capstone item: measure(case, outputs) -> Measurement
+
+
+def _measured_case(vis: Visible, given: dict, k: int, case: dict, out: list) -> bool:
+    """A capstone case: run the student's training, then measure the model (no comparison)."""
+    try:
+        got = execute_plan(given, vis.calls, case, vis.outputs)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - feedback, never a crash
+        out.append(f"  case {k + 1}: FAIL - {_student_error(exc)}")
+        return False
+    plain = {n: to_plain_array(v) for n, v in got.items()}
+    m = vis.measure(case, {n: v for n, v in plain.items() if v is not None})
+    out.append(f"  case {k + 1}: {'' if m.ok else 'FAIL - '}{m.message}")
+    return bool(m.ok)
 
 
 def _label(case: dict) -> str:
@@ -172,7 +188,8 @@ def run_check(vis: Visible, objects: tuple, named: dict, result: CheckResult) ->
     out.append(f"{name} ({vis.points:g} point{'s' if vis.points != 1 else ''}): {vis.title}")
     for k, case in enumerate(vis.cases):
         try:
-            result.passed += _run_case(vis, given, k, case, out)
+            run = _measured_case if vis.measure is not None else _run_case
+            result.passed += run(vis, given, k, case, out)
         except NotImplementedError as exc:
             out.append(f"  {_student_error(exc)}: fill in the code, run its cell, then this one")
             break
