@@ -5,7 +5,12 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["draw_unfolded", "plot_hidden_states", "plot_state_trajectories", "plot_heatmap"]
+from .diagrams import (OKABE_ITO, attention_diagram, bidirectional_diagram, encoder_decoder_diagram,
+                       gru_cell_diagram, lstm_cell_diagram, svg, unfolded_graph)
+
+__all__ = ["draw_unfolded", "plot_hidden_states", "plot_state_trajectories", "plot_heatmap",
+           "unfolded_graph", "lstm_cell_diagram", "gru_cell_diagram", "bidirectional_diagram",
+           "encoder_decoder_diagram", "attention_diagram", "svg", "OKABE_ITO"]
 
 _PATTERNS = ("hidden", "output", "single")
 
