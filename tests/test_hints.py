@@ -6,7 +6,7 @@ markdown cell right before each graded function's code cell, holding exactly thr
 key line. The key line (tier 3) is at most three lines of code, and no tier gives away the solution:
 no tier contains two consecutive statements of the solution region (compared as normalised ASTs).
 The key line is shown only folded: the stub comment after ``### BEGIN SOLUTION`` is empty, and no
-tier-3 statement appears anywhere else in the released exercise. The pattern is described in
+tier-3 statement appears in the released exercise's item text or stubs. The pattern is described in
 ``/work/notes/hints_pattern.md``.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TIER_TITLES = ("Hint 1 — concept", "Hint 2 — formula", "Hint 3 — key line")
 MAX_KEY_LINES = 3
 # Solution notebooks whose items do not have tiered hints yet (strict: remove a name once it does).
-HINTS_PENDING = {"13_transformer"}
+HINTS_PENDING: set[str] = set()
 
 _DETAILS = re.compile(r"<details>\s*<summary>(?P<title>.*?)</summary>(?P<body>.*?)</details>", re.S)
 _FENCE = re.compile(r"```[^\n]*\n(?P<code>.*?)```", re.S)
@@ -155,8 +155,15 @@ def check_notebook(nb, items: set[str] | None = None) -> list[str]:
 
 
 def unfolded_key_lines(student) -> list[str]:
-    """Statements of the tier-3 code blocks of a released notebook that also appear outside the hints cells."""
-    outside = "\n".join(_code_blob(c.source) for c in student.cells if not _is_hints_cell(c))
+    """Statements of the tier-3 code blocks of a released notebook that the student sees unfolded.
+
+    Unfolded means in a markdown cell other than the hints (the item text) or in a released graded cell
+    (the stub, its comments and its message). Given code that the key line merely calls as well (a demo
+    cell using a library function) is not a give-away.
+    """
+    outside = "\n".join(_code_blob(c.source) for c in student.cells
+                         if (c.cell_type == "markdown" and not _is_hints_cell(c))
+                         or (c.cell_type == "code" and "raise NotImplementedError(" in c.source))
     found = []
     for cell in student.cells:
         if _is_hints_cell(cell):
@@ -286,6 +293,16 @@ def test_unfolded_stub_hint_fails():
     assert len(problems) == 1 and "shown unfolded" in problems[0]
     # and the released stub shows the key line outside the folded tier
     assert unfolded_key_lines(release_notebook(nb)) == ["b=np.tanh(a)"]
+
+
+def test_key_line_printed_in_item_text_fails():
+    nb = _synthetic(_hints(*_GOOD))
+    nb.cells[0].source += "\n\nStart with `b = np.tanh(a)`."
+    assert unfolded_key_lines(release_notebook(nb)) == ["b=np.tanh(a)"]
+    # the same call in given (non-graded) code is not a give-away
+    nb = _synthetic(_hints(*_GOOD))
+    nb.cells.append(new_code_cell("a = np.ones(3)\nb = np.tanh(a)\nprint(b)"))
+    assert unfolded_key_lines(release_notebook(nb)) == []
 
 
 def test_registry_mismatch_fails():
