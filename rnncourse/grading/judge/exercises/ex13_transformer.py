@@ -187,8 +187,8 @@ _PE_SHAPES = [(6, 4, False), (1, 1, True), (9, 7, True), (3, 10, False), (40, 16
 def _pe_cases(rng, hidden=False):
     out = []
     for T, D, odd in sizes(rng, _PE_SHAPES, hidden):
-        if D % 2 != odd:                     # hidden draws keep the parity of the visible width
-            D += 1
+        if D % 2 != odd:                     # hidden draws keep the parity of the visible width,
+            D += -1 if odd else 1            # within [1, 2 x the visible width]
         out.append({"T": T, "D": D})
     return out
 
