@@ -29,6 +29,7 @@ __all__ = ["Kit", "KitError", "build_kit", "kit_modules", "distributions", "BASE
 PACKAGE = Path(__file__).resolve().parents[2]          # the installed rnncourse/
 BASE_DISTRIBUTIONS = ("numpy", "ipython", "matplotlib", "matplotlib-inline", "tqdm")
 _ALWAYS = ("rnncourse", "rnncourse.grading", "rnncourse.grading.sandbox")
+_TOOL_PACKAGES = ("rnncourse.plot",)
 _GRADING_INIT = '''"""Student kit (grading sandbox): check() on the visible cases, nothing else of the grader."""
 from .sandbox.kit_check import CheckResult, check
 
@@ -67,11 +68,23 @@ def _file_of(module: str) -> Path | None:
     return None
 
 
+def _tool_submodules(listed) -> set[str]:
+    """The submodules of a listed tool package (plotting): a tool, whether one module or a
+    package, travels whole. Library packages do not (their allow-list names each module)."""
+    out: set[str] = set()
+    for tool in _TOOL_PACKAGES:
+        folder = PACKAGE / Path(*tool.split(".")[1:])
+        if tool in listed and (folder / "__init__.py").is_file():
+            out |= {f"{tool}.{p.stem}" for p in folder.glob("*.py") if p.stem != "__init__"}
+    return out
+
+
 def kit_modules(ex: Exercise) -> list[str]:
     """Every rnncourse module the kit of ``ex`` holds (sorted)."""
     sandbox = [f"rnncourse.grading.sandbox.{p.stem}"
                for p in (PACKAGE / "grading" / "sandbox").glob("*.py") if p.stem != "__init__"]
-    return sorted(set(_ALWAYS) | set(sandbox) | {"rnncourse.grading.check"} | set(ex.kit))
+    return sorted(set(_ALWAYS) | set(sandbox) | {"rnncourse.grading.check"} | set(ex.kit)
+                  | _tool_submodules(ex.kit))
 
 
 def _imports(path: Path, module: str) -> set[str]:
