@@ -35,7 +35,9 @@ lock:
 	rm -rf $(LOCK_VENV)
 	@echo "requirements.lock written; commit it with requirements.txt"
 
-## Build the book into _build/html (warnings are errors; notebooks are executed and cached).
+## Build the book into _build/html and its Japanese edition into _build/html/ja (warnings are errors in
+## both; notebooks are executed once, cached, and the Japanese build takes them from the cache; the
+## Japanese text comes from locales/ja/LC_MESSAGES, untranslated messages fall back to English).
 ## Sphinx re-reads a notebook only when the notebook changed, and the execution cache is keyed on its
 ## code, so a change to the library or the question bank (which the chapters render), or another
 ## RNNCOURSE_SEED, would not show. The stamp records the last build and its seed; when rnncourse/ is
@@ -45,19 +47,22 @@ BOOK_SEED  := $(or $(RNNCOURSE_SEED),0)
 book: $(STAMP)
 	@if [ -f $(BOOK_STAMP) ] && [ -n "$$(find rnncourse -newer $(BOOK_STAMP) -type f ! -name "*.pyc" -print -quit)" ]; then \
 		echo "rnncourse/ changed since the last build: re-executing every notebook"; \
-		rm -rf _build/.jupyter_cache _build/.doctrees; fi
+		rm -rf _build/.jupyter_cache _build/.doctrees _build/.doctrees-ja; fi
 	@if [ -f $(BOOK_STAMP) ] && [ "$$(cat $(BOOK_STAMP))" != "$(BOOK_SEED)" ]; then \
 		echo "RNNCOURSE_SEED=$(BOOK_SEED) differs from the last build's: re-executing every notebook"; \
-		rm -rf _build/.jupyter_cache _build/.doctrees; fi
+		rm -rf _build/.jupyter_cache _build/.doctrees _build/.doctrees-ja; fi
 	RNNCOURSE_SEED=$(BOOK_SEED) $(BIN)/jupyter-book build . -W -n --keep-going
-	$(BIN)/python tests/built_html.py _build/html
+	RNNCOURSE_SEED=$(BOOK_SEED) $(BIN)/python locales/build.py ja -W
+	$(BIN)/python tests/built_html.py _build/html _build/html/ja
 	@echo "$(BOOK_SEED)" > $(BOOK_STAMP)
-	@echo "Open _build/html/index.html in a browser."
+	@echo "Open _build/html/index.html (English) or _build/html/ja/index.html (日本語) in a browser."
 
 ## Japanese edition (README): regenerate the message templates from the sources (_build/gettext, one .pot
-## per document; notebooks come from the execution cache) and update locales/ja/LC_MESSAGES/*.po with
-## sphinx-intl: existing translations are kept, changed messages become fuzzy, removed ones obsolete (#~).
+## per document; nothing is executed, outputs are not messages, figure captions come from cell metadata)
+## and update locales/ja/LC_MESSAGES/*.po with sphinx-intl: existing translations are kept, changed
+## messages become fuzzy, removed ones obsolete (#~). tests/test_i18n.py checks the result.
 po: $(STAMP)
+	rm -rf _build/gettext
 	$(BIN)/python locales/build.py pot _build/gettext -q
 	$(BIN)/sphinx-intl update -p _build/gettext -l ja -d locales
 

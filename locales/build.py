@@ -2,14 +2,16 @@
 
 Usage (from the repository root, with .venv/bin/python; ``make po`` and ``make book`` call it):
 
-    python locales/build.py pot [OUTDIR] [--execution MODE]  # message templates (.pot), one per document
+    python locales/build.py pot [OUTDIR]                      # message templates (.pot), one per document
     python locales/build.py ja [-W]                           # the Japanese book into _build/html/ja
     python locales/build.py page book/04_lstm [--lang ja]     # incremental book, prints the page's path
 
-Every variant uses ``_config.yml`` exactly as ``jupyter-book build .`` does and the one execution
-cache ``_build/.jupyter_cache``, so notebooks executed by the English build are not executed again
-(a notebook whose code changed since is executed once and cached for the next build). Each variant
-has its own doctree directory, so the English and Japanese environments never mix.
+Every variant uses ``_config.yml`` exactly as ``jupyter-book build .`` does. ``pot`` executes nothing
+(messages come from the sources; code-cell outputs are never messages, see rnncourse_i18n.py). ``ja``
+and ``page`` use the one execution cache ``_build/.jupyter_cache``, so notebooks executed by the
+English build are not executed again (a notebook whose code changed since is executed once and
+cached for the next build). Each variant has its own doctree directory, so the English and Japanese
+environments never mix.
 """
 from __future__ import annotations
 
@@ -32,6 +34,42 @@ def book_documents() -> list[str]:
             docs.append(chapter["file"])
             docs.extend(s["file"] for s in chapter.get("sections", []))
     return docs
+
+
+def metadata_captions(notebook: Path) -> list[str]:
+    """Figure captions set in cell metadata (``mystnb.figure.caption``), as Sphinx's msgids."""
+    import json
+
+    captions = []
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        figure = ((cell.get("metadata") or {}).get("mystnb") or {}).get("figure") or {}
+        if figure.get("caption"):
+            captions.append(figure["caption"].replace("\n", " ").strip())
+    return captions
+
+
+def add_metadata_captions(pot_dir: Path) -> None:
+    """Append to each notebook's .pot the figure captions of its cell metadata that are missing.
+
+    Without execution a code cell has no output, so the figure that carries a metadata caption is
+    not rendered and its caption is not extracted; with the execution cache it is (same msgid).
+    """
+    from babel.messages.pofile import read_po, write_po
+
+    for doc in book_documents():
+        notebook, pot = ROOT / f"{doc}.ipynb", pot_dir / f"{doc}.pot"
+        if not notebook.is_file() or not pot.is_file():
+            continue
+        with pot.open("rb") as f:
+            catalogue = read_po(f)
+        added = False
+        for caption in metadata_captions(notebook):
+            if caption not in catalogue:
+                catalogue.add(caption, auto_comments=["figure caption (cell metadata)"])
+                added = True
+        if added:
+            with pot.open("wb") as f:
+                write_po(f, catalogue, width=0, omit_header=False)
 
 
 def run(builder: str, outdir: Path, doctrees: Path, overrides: dict, warnings_are_errors: bool,
@@ -63,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="what", required=True)
     p_pot = sub.add_parser("pot", help="message templates (.pot) for every document")
     p_pot.add_argument("outdir", nargs="?", default=str(ROOT / "_build" / "gettext"))
-    p_pot.add_argument("--execution", default="cache", choices=["cache", "off"],
-                       help="'cache' (default) reuses/fills the execution cache; 'off' executes nothing, "
-                            "so captions set by cell metadata are missing (tests/test_i18n.py adds them)")
+    p_pot.add_argument("--execution", default="off", choices=["off", "cache"],
+                       help="'off' (default) executes nothing and adds the figure captions of cell "
+                            "metadata from the notebooks; 'cache' renders outputs from the execution "
+                            "cache (executing notebooks that changed): the same messages")
     p_pot.add_argument("--doctrees", default=None)
     p_pot.add_argument("-q", "--quiet", action="store_true")
     p_ja = sub.add_parser("ja", help="the Japanese book into _build/html/ja")
@@ -79,10 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "pot":
         overrides = {"nb_execution_mode": args.execution}
         doctrees = Path(args.doctrees) if args.doctrees else ROOT / "_build" / ".doctrees-gettext"
-        return run("gettext", Path(args.outdir), doctrees, overrides, False, quiet=args.quiet)
+        code = run("gettext", Path(args.outdir), doctrees, overrides, False, quiet=args.quiet)
+        if code == 0 and args.execution == "off":
+            add_metadata_captions(Path(args.outdir))
+        return code
     if args.what == "ja":
         return run("html", ROOT / "_build" / "html" / "ja", ROOT / "_build" / ".doctrees-ja",
-                   {"language": "ja"}, args.W)
+                   {"language": "ja", "nitpicky": args.W}, args.W)
     # one document: an incremental build of that language's book (Sphinx re-reads only the documents
     # whose source or catalogue changed, so after the first build this takes seconds), -W as make book
     docname = args.docname.removesuffix(".ipynb").removesuffix(".md")

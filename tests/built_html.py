@@ -5,7 +5,9 @@ unbalanced ``$``) leaves raw TeX in the page: the reader sees ``$\\frac{a}{b}`` 
 and the build still succeeds without a warning. This script reads every HTML page of a build and
 reports text outside math, code and output elements that still looks like TeX.
 
-Usage: python tests/built_html.py _build/html     (exit status 1 and a list when something is found)
+Usage: python tests/built_html.py _build/html [_build/html/ja]   (exit status 1 and a list when something
+is found). With two books (the Japanese edition of issue 14), every page must also carry the language
+switcher, and its link must lead to a page that exists in the other book.
 ``make book`` runs it after every build; tests/test_built_html.py tests the detector.
 """
 from __future__ import annotations
@@ -48,35 +50,76 @@ def raw_tex(html: str) -> list[str]:
     return found
 
 
-def check_tree(root: Path) -> dict[str, list[str]]:
-    """{page: snippets} for every HTML page under ``root`` with raw TeX in its prose."""
-    problems = {}
+def _pages(root: Path, skip: list[Path] = ()) -> list[Path]:
+    """Content pages under ``root`` (not _static etc., search, genindex), minus those under ``skip``."""
+    pages = []
     for page in sorted(root.rglob("*.html")):
         if any(part.startswith("_") for part in page.relative_to(root).parts[:-1]):
             continue                                   # _static, _sources, _images ...
         if page.name in {"search.html", "genindex.html"}:
             continue
+        if any(page.is_relative_to(other) for other in skip):
+            continue                                   # a nested book is checked on its own
+        pages.append(page)
+    return pages
+
+
+def check_tree(root: Path, skip: list[Path] = ()) -> dict[str, list[str]]:
+    """{page: snippets} for every HTML page under ``root`` with raw TeX in its prose."""
+    problems = {}
+    for page in _pages(root, skip):
         snippets = raw_tex(page.read_text(encoding="utf-8", errors="replace"))
         if snippets:
             problems[str(page.relative_to(root))] = snippets
     return problems
 
 
+def switcher_problems(root: Path, skip: list[Path] = ()) -> dict[str, list[str]]:
+    """{page: problem} for pages without the language switcher or whose switcher leads nowhere."""
+    problems = {}
+    for page in _pages(root, skip):
+        html = page.read_text(encoding="utf-8", errors="replace")
+        if "<meta http-equiv=\"Refresh\"" in html or 'http-equiv="refresh"' in html.lower():
+            continue                                   # redirect stubs (index.html -> book/index.html)
+        link = BeautifulSoup(html, "html.parser").find("a", class_="rnncourse-lang-switch")
+        if link is None:
+            problems[str(page.relative_to(root))] = ["no language switcher"]
+            continue
+        target = (page.parent / link["href"].split("#")[0]).resolve()
+        if not target.is_file():
+            problems[str(page.relative_to(root))] = [f"switcher leads to missing {link['href']}"]
+    return problems
+
+
 def main(argv: list[str]) -> int:
-    root = Path(argv[0] if argv else "_build/html")
-    if not root.is_dir():
-        print(f"{root}: no built book here (run make book first)", file=sys.stderr)
-        return 2
-    problems = check_tree(root)
-    pages = len(list(root.rglob("*.html")))
-    if not problems:
-        print(f"built HTML: no raw TeX outside math in {pages} pages")
-        return 0
-    print(f"raw TeX outside math elements (a MyST parse slip?) in {len(problems)} page(s):")
-    for page, snippets in problems.items():
-        for s in snippets:
-            print(f"  {page}: ...{s}...")
-    return 1
+    roots = [Path(a) for a in argv] or [Path("_build/html")]
+    status = 0
+    for root in roots:
+        if not root.is_dir():
+            print(f"{root}: no built book here (run make book first)", file=sys.stderr)
+            return 2
+    for root in roots:
+        nested = [other for other in roots if other != root and other.resolve().is_relative_to(root.resolve())]
+        problems = check_tree(root, nested)
+        pages = len(_pages(root, nested))
+        if not problems:
+            print(f"built HTML {root}: no raw TeX outside math in {pages} pages")
+        else:
+            status = 1
+            print(f"{root}: raw TeX outside math elements (a MyST parse slip?) in {len(problems)} page(s):")
+            for page, snippets in problems.items():
+                for s in snippets:
+                    print(f"  {page}: ...{s}...")
+        if len(roots) > 1:
+            missing = switcher_problems(root, nested)
+            if missing:
+                status = 1
+                print(f"{root}: language switcher problems in {len(missing)} page(s):")
+                for page, why in missing.items():
+                    print(f"  {page}: {why[0]}")
+            else:
+                print(f"built HTML {root}: every page links to the same page in the other language")
+    return status
 
 
 if __name__ == "__main__":
