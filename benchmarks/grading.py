@@ -7,13 +7,18 @@
 2. **Per submission**: grading wall time minus the notebook's own cell time (sandbox start, harness,
    judge, teardown), median and max, with ``--jobs 1``.
 3. **Batch**: N copies of a solved notebook (default ``solutions/01_unfolding.ipynb``, 20) graded
-   with ``--jobs 1`` and ``--jobs 2``: wall time, throughput, speed-up.
+   with ``--jobs 1`` and ``--jobs 2``, ``--repeat`` times, interleaved (1, 2, 1, 2, ...) so that a
+   change in the machine's load hits both alike: wall time, throughput and speed-up of each round,
+   with the 1-minute load average before it, then the spread of the speed-ups.
+4. **Where the time goes** (``--jobs 1``, medians per submission): sandbox start until the runner
+   is ready, the notebook's cells, the harness on the hidden cases, ending the sandbox, and the
+   judge (source check and comparisons, in the grader).
 
 Goals: sandbox overhead <= 1 s per submission; ``--jobs 2`` at least 1.7x faster than
-``--jobs 1`` (on >= 2 otherwise idle cores).
+``--jobs 1`` (on >= 2 otherwise idle cores: on a loaded machine the speed-up says little).
 
     python benchmarks/grading.py
-    python benchmarks/grading.py --n 6 --starts 5 --notebook solutions/01_unfolding.ipynb
+    python benchmarks/grading.py --n 8 --repeat 3 --starts 5 --notebook solutions/01_unfolding.ipynb
 """
 from __future__ import annotations
 
@@ -39,6 +44,7 @@ def _parse():
     ap.add_argument("--starts", type=int, default=10, help="sandbox starts to time (default 10)")
     ap.add_argument("--notebook", default=str(ROOT / "solutions" / "01_unfolding.ipynb"))
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of every --jobs (default 1)")
     return ap.parse_args()
 
 
@@ -89,13 +95,18 @@ def _overhead(notebook: str, starts: int) -> tuple[float, float]:
 
 def _batch(paths, jobs):
     opts = Options(limits=Limits(), seed=12345)
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     graded = grade_files(paths, opts, jobs=jobs)
     wall = time.perf_counter() - start
     assert all(g.graded and g.score == g.max_score for g in graded), "the notebook must be solved"
     overhead = [g.seconds - g.run.notebook_seconds for g in graded]
     own = [g.run.notebook_seconds for g in graded]
-    return wall, overhead, own
+    return {"jobs": jobs, "load": load, "wall": wall, "overhead": overhead, "own": own,
+            "timings": [g.run.timings for g in graded]}
+
+
+_PHASES = ("start", "cells", "items", "end", "judge")
 
 
 def main() -> None:
@@ -108,21 +119,34 @@ def main() -> None:
             paths.append(tmp / f"student{k:02d}.ipynb")
             shutil.copy(args.notebook, paths[-1])
         grade_files(paths[:1], Options(seed=1))  # warm caches (imports, kit, ...)
-        rows = [(jobs, *_batch(paths, jobs)) for jobs in args.jobs]
+        rows = [_batch(paths, jobs) for _ in range(args.repeat) for jobs in args.jobs]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    load = os.getloadavg()[0]
     print(f"{Path(args.notebook).name}: {args.n} copies, {os.cpu_count()} CPU cores, "
-          f"load average {load:.1f} when done\n")
+          f"load average {os.getloadavg()[0]:.1f} when done\n")
     print(f"sandbox start+stop (median of {args.starts}): {boxed:.2f} s in bubblewrap, "
           f"{plain:.2f} s as a plain subprocess: overhead {boxed - plain:+.2f} s per submission\n")
-    print(f"{'jobs':>4}  {'batch s':>8}  {'nb/s':>6}  {'speed-up':>8}  {'own s (med)':>11}  "
-          f"{'overhead s (med)':>16}  {'overhead s (max)':>16}")
-    base = rows[0][1]
-    for jobs, wall, overhead, own in rows:
-        print(f"{jobs:>4}  {wall:8.1f}  {args.n / wall:6.2f}  {base / wall:7.2f}x  "
-              f"{statistics.median(own):11.2f}  {statistics.median(overhead):16.2f}  "
-              f"{max(overhead):16.2f}")
+    print(f"{'round':>5}  {'jobs':>4}  {'load':>5}  {'batch s':>8}  {'nb/s':>6}  {'speed-up':>8}  "
+          f"{'own s (med)':>11}  {'overhead s (med)':>16}  {'overhead s (max)':>16}")
+    speedups = {}
+    for k, row in enumerate(rows):
+        rnd = k // len(args.jobs)
+        base = rows[rnd * len(args.jobs)]["wall"]
+        speedups.setdefault(row["jobs"], []).append(base / row["wall"])
+        print(f"{rnd + 1:>5}  {row['jobs']:>4}  {row['load']:5.1f}  {row['wall']:8.1f}  "
+              f"{args.n / row['wall']:6.2f}  {base / row['wall']:7.2f}x  "
+              f"{statistics.median(row['own']):11.2f}  {statistics.median(row['overhead']):16.2f}  "
+              f"{max(row['overhead']):16.2f}")
+    for jobs, values in speedups.items():
+        if jobs != args.jobs[0]:
+            print(f"speed-up of --jobs {jobs} over --jobs {args.jobs[0]}: min {min(values):.2f}x, "
+                  f"median {statistics.median(values):.2f}x, max {max(values):.2f}x "
+                  f"({len(values)} round(s))")
+    serial = [t for row in rows if row["jobs"] == 1 for t in row["timings"]]
+    if serial:
+        print("\nwhere a submission's time goes (--jobs 1, median s): " + ", ".join(
+            f"{phase} {statistics.median(t.get(phase, 0.0) for t in serial):.2f}"
+            for phase in _PHASES))
 
 
 if __name__ == "__main__":

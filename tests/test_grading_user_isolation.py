@@ -74,6 +74,8 @@ attempt("read the grader's environment", lambda: open(f"/proc/{{os.getppid()}}/e
 scratch = os.path.dirname(os.environ["HOME"])          # <batch>/slot-N/home
 if not (os.path.basename(scratch).startswith("slot-") and os.listdir(scratch)):
     mistakes.append(19)
+if not (os.getcwd().startswith(scratch + "/") and os.environ.get("IPYTHONDIR", "").startswith(scratch + "/")):
+    mistakes.append(18)                                 # a folder shared with the other slot
 batch = os.path.dirname(scratch)
 other = os.path.join(batch, "slot-1" if scratch.endswith("slot-0") else "slot-0")
 attempt("list the batch folder", lambda: os.listdir(batch))

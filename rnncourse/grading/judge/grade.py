@@ -246,6 +246,7 @@ def _grade(sub: Submission, batch: _Batch) -> Graded:
             out.run = run_notebook(batch.jail, kit, slot, sub.cells, plan, opts.limits)
         finally:
             batch.slots.put(slot)
+        judging = time.monotonic()
         units = parse_notebook([CellSource(n, s) for n, s in sub.cells])
         for i, item in enumerate(sub.exercise.items):
             item_run = out.run.items[i]
@@ -258,6 +259,7 @@ def _grade(sub: Submission, batch: _Batch) -> Graded:
             item_run.record = item_run.arrays = None  # a batch keeps only what the reports need
         for cell in out.run.cells:
             cell.output = ""
+        out.run.timings["judge"] = time.monotonic() - judging
         out.graded = True
     except (SubmissionError, RunError, SandboxError) as exc:
         out.error = str(exc)

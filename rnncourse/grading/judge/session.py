@@ -82,6 +82,7 @@ class RunResult:
     kernel_message: str = ""   # why the kernel stopped early, if it did
     kernel_exit: str = ""
     harness_error: str = ""
+    timings: dict = field(default_factory=dict)   # seconds: start, cells, items, end (profiling)
 
 
 class Channel:
@@ -270,6 +271,7 @@ def run_notebook(jail: Jail, kit, slot: int, cells: list, plan, limits: Limits) 
     reported in the returned :class:`RunResult` instead.
     """
     out = RunResult()
+    clock = time.monotonic()
     proc, paths = jail.start(kit, slot, limits)
     chan = Channel(proc)
     try:
@@ -283,9 +285,13 @@ def run_notebook(jail: Jail, kit, slot: int, cells: list, plan, limits: Limits) 
         if got is None:
             raise RunError(f"the sandbox did not start: {chan.log_text() or 'no message'}")
         proc.locate_runner()
+        out.timings["start"] = time.monotonic() - clock
         try:
             if _run_cells(chan, cells, limits, out):
+                out.timings["cells"] = time.monotonic() - clock - out.timings["start"]
                 _run_items(chan, plan, limits, out)
+                out.timings["items"] = (time.monotonic() - clock - out.timings["start"]
+                                        - out.timings["cells"])
             else:
                 out.items = [ItemRun("not-run", out.kernel_message) for _ in plan.manifest]
             chan.send({"op": "bye"})
@@ -294,7 +300,9 @@ def run_notebook(jail: Jail, kit, slot: int, cells: list, plan, limits: Limits) 
             why = str(exc) if str(exc) != _STOPPED else f"the kernel died: {describe_exit(state)}"
             _mark_gone(out, cells, plan, why)
     finally:
+        ending = time.monotonic()
         out.kernel_exit = proc.end()
+        out.timings["end"] = time.monotonic() - ending
     return out
 
 

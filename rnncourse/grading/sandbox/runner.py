@@ -134,10 +134,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, _on_interrupt)
     hello, _ = recv(commands)
     _apply_limits(hello.get("limits", {}))
-    for folder in (_HOME, _WORK):
+    # the grader says where (bwrap: the private /tmp; --isolation user: the slot's own folder)
+    home, work = str(hello.get("home") or _HOME), str(hello.get("work") or _WORK)
+    for folder in (home, work):
         os.makedirs(folder, exist_ok=True)
-    os.chdir(_WORK)
-    shell = _shell(_HOME)
+    os.chdir(work)
+    shell = _shell(home)
     builtins.input = _no_input
     send(replies, {"op": "ready"})
     run = None
