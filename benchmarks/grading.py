@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -96,14 +97,17 @@ def _overhead(notebook: str, starts: int) -> tuple[float, float]:
 def _batch(paths, jobs):
     opts = Options(limits=Limits(), seed=12345)
     load = os.getloadavg()[0]
+    me = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     graded = grade_files(paths, opts, jobs=jobs)
     wall = time.perf_counter() - start
+    me2 = resource.getrusage(resource.RUSAGE_SELF)
+    grader_cpu = (me2.ru_utime + me2.ru_stime) - (me.ru_utime + me.ru_stime)
     assert all(g.graded and g.score == g.max_score for g in graded), "the notebook must be solved"
     overhead = [g.seconds - g.run.notebook_seconds for g in graded]
     own = [g.run.notebook_seconds for g in graded]
     return {"jobs": jobs, "load": load, "wall": wall, "overhead": overhead, "own": own,
-            "timings": [g.run.timings for g in graded]}
+            "timings": [g.run.timings for g in graded], "grader_cpu": grader_cpu}
 
 
 _PHASES = ("start", "cells", "items", "end", "judge")
@@ -147,7 +151,15 @@ def main() -> None:
         print("\nwhere a submission's time goes (--jobs 1, median s): " + ", ".join(
             f"{phase} {statistics.median(t.get(phase, 0.0) for t in serial):.2f}"
             for phase in _PHASES))
-
+    ones = [r for r in rows if r["jobs"] == 1]
+    if ones:
+        # The grader is one process (its threads share one GIL): its CPU time is the part of a
+        # batch that parallel sandboxes cannot shorten (Amdahl); the rest of a submission's wall
+        # time is its own sandbox, which runs beside the others.
+        g = statistics.median(r["grader_cpu"] for r in ones) / args.n
+        w = statistics.median(r["wall"] for r in ones) / args.n
+        print(f"grader process CPU per submission {g:.2f} s of {w:.2f} s wall (--jobs 1): on 2 idle "
+              f"cores --jobs 2 can be at most {w / (g + (w - g) / 2):.2f}x --jobs 1")
 
 if __name__ == "__main__":
     main()
