@@ -281,12 +281,12 @@ def find_leaks(src: str, where: str, graded: list[Graded]) -> list[str]:
                         found.append(f"{where}: lines {body[k].lineno}-{body[k + size - 1].end_lineno} copy "
                                      f"{size} statements of the solution region {g.windows[size, w]}")
     for body in _statement_lists(tree):
+        keys = [None if _trivial(st) else _key([st], keep) for st in body] + [None]
         for g in graded:
-            if (g.where, id(body)) in seen:
+            if (g.where, id(body)) in seen or not any(k in g.statements for k in keys):
                 continue
             matched, start = set(), None
-            for st in body + [None]:
-                key = None if st is None or _trivial(st) else _key([st], keep)
+            for st, key in zip(body + [None], keys):
                 if st is not None and key is None:
                     continue
                 if key in g.statements:
