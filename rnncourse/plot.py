@@ -305,9 +305,9 @@ def unfolded_graph(T: int = 3):
     _check_T(T, 1, 5)
     C = OKABE_ITO
     colors = dict(U=C["blue"], W=C["vermillion"], V=C["green"])
-    x0, dx, R = 3.2, 2.3, 0.5
+    x0, dx, R = 3.4, 2.5, 0.6
     xs = [x0 + dx * k for k in range(T)]
-    fig, ax = _canvas(2.0 + 1.5 * T, 4.6, (-1.4, xs[-1] + 1.3), (-0.8, 4.4))
+    fig, ax = _canvas(2.0 + 1.5 * T, 4.8, (-1.5, xs[-1] + 1.4), (-0.9, 4.7))
 
     def node(xy, text, fc):
         _op(ax, xy, text, r=R, fs=_SMALL + 1)
@@ -319,17 +319,17 @@ def unfolded_graph(T: int = 3):
             ax.text(*label_at, name, fontsize=_FS, color=colors[name], fontweight="bold", style="italic",
                     ha="center", va="center", zorder=5)
 
-    Y = (0.0, 1.8, 3.6)                     # rows of x, h, o
+    Y = (0.0, 1.95, 3.9)                    # rows of x, h, o
     # folded
     node((0, Y[0]), "$x$", "#dbe9f6")
     node((0, Y[1]), "$h$", "#fdf0d5")
     node((0, Y[2]), "$o$", "#d6efe6")
     edge((0, Y[0] + R), (0, Y[1] - R), "U", label_at=(0.32, (Y[0] + Y[1]) / 2))
     edge((0, Y[1] + R), (0, Y[2] - R), "V", label_at=(0.32, (Y[1] + Y[2]) / 2))
-    ax.annotate("", xy=(-0.42, Y[1] - 0.28), xytext=(-0.42, Y[1] + 0.28), zorder=2,
+    ax.annotate("", xy=(-0.5, Y[1] - 0.33), xytext=(-0.5, Y[1] + 0.33), zorder=2,
                 arrowprops=dict(arrowstyle="-|>", lw=2.0, color=colors["W"], mutation_scale=14,
                                 connectionstyle="arc3,rad=1.6", shrinkA=0, shrinkB=0))
-    ax.text(-1.2, Y[1], "W", fontsize=_FS, color=colors["W"], fontweight="bold", style="italic",
+    ax.text(-1.3, Y[1], "W", fontsize=_FS, color=colors["W"], fontweight="bold", style="italic",
             ha="center", va="center")
     ax.text(0, Y[0] - 0.75, "folded", fontsize=_SMALL, ha="center", va="center")
     _arrow(ax, (0.8, Y[1]), (1.9, Y[1]), color=C["grey"], lw=2.5)
@@ -340,8 +340,8 @@ def unfolded_graph(T: int = 3):
         node((cx, Y[0]), f"$x^{{({s})}}$", "#dbe9f6")
         node((cx, Y[1]), f"$h^{{({s})}}$", "#fdf0d5")
         node((cx, Y[2]), f"$o^{{({s})}}$", "#d6efe6")
-        edge((cx, Y[0] + R), (cx, Y[1] - R), "U", label_at=(cx + 0.32, (Y[0] + Y[1]) / 2))
-        edge((cx, Y[1] + R), (cx, Y[2] - R), "V", label_at=(cx + 0.32, (Y[1] + Y[2]) / 2))
+        edge((cx, Y[0] + R), (cx, Y[1] - R), "U", label_at=(cx + 0.4, (Y[0] + Y[1]) / 2))
+        edge((cx, Y[1] + R), (cx, Y[2] - R), "V", label_at=(cx + 0.4, (Y[1] + Y[2]) / 2))
         src = (cx - dx + R, Y[1]) if k else (cx - 1.2, Y[1])
         _arrow(ax, src, (cx - R, Y[1]), color=colors["W"], lw=2.0, ls="-" if k else "--")
         ax.text(cx - dx / 2 if k else cx - 0.85, Y[1] + 0.3, "W", fontsize=_FS, color=colors["W"],
