@@ -19,7 +19,8 @@ DEFAULT = (1e-6, 1e-8)
 PINNED = {("07_recursive", "node_heights"): (0.0, 0.0),
           ("10_attention", "dot_attention_backward"): (1e-6, 1e-9),
           ("10_attention", "additive_attention_backward"): (1e-6, 1e-9)}
-ITEMS = [(ex, item) for ex in all_exercises() for item in ex.items]
+# a measured item (a capstone's trained model) has no tolerance: tests/test_capstone_*.py
+ITEMS = [(ex, item) for ex in all_exercises() for item in ex.items if item.measure is None]
 IDS = [f"{ex.id}.{item.name}" for ex, item in ITEMS]
 
 
