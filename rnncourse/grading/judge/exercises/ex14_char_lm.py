@@ -129,7 +129,7 @@ def _measure(case: dict, outputs: dict) -> Measurement:
 EXERCISE = Exercise(
     id="14_char_lm",
     title="Capstone 1: a character-level LSTM language model on real text",
-    chapter="book/14_capstones",
+    chapter="book/04_lstm",          # a capstone after Part I: no chapter of its own
     # the layers, clipping and Adam of Part I, and the texts; not the reference model
     kit=TOOLS + DATA + ("rnncourse.data.texts", "rnncourse._checks", "rnncourse.layers",
                         "rnncourse.layers._common", "rnncourse.layers.lstm",

@@ -157,7 +157,7 @@ _CALL_ARGS = ["src", "src_len", "tgt_in", "tgt_out"]
 EXERCISE = Exercise(
     id="15_g2p_attention",
     title="Capstone 2: sequence-to-sequence with attention, spelling to pronunciation",
-    chapter="book/15_capstones",
+    chapter="book/10_attention",     # a capstone after Part II: no chapter of its own
     kit=TOOLS + DATA + ("rnncourse.data.g2p", "rnncourse._checks", "rnncourse.layers",
                         "rnncourse.layers._common", "rnncourse.layers.gru",
                         "rnncourse.layers.embedding", "rnncourse.layers.attention",
