@@ -349,7 +349,10 @@ def _cases(outdir, subs, port) -> dict:
 
 
 def _hashes(root: Path) -> dict:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*.py"))}
+    # judge/exercises/ is left out: exercises are added there while this runs in development
+    # (planted code is looked for in the whole package anyway, see "planted")
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*.py"))
+            if "exercises" not in p.relative_to(root).parts}
 
 
 @pytest.fixture(scope="module")

@@ -331,3 +331,83 @@ def test_correct_caches_cannot_be_replayed_into_a_forward(graded):
     assert tests["mlstm_step_forward"][0] == 0
     assert "nothing seen yet0" in tests["mlstm_step_forward"][2]
     assert tests["mlstm_step_backward"][0] == tests["mlstm_step_backward"][1]
+
+
+# -- edge cases earn nothing on their own ---------------------------------------------------------
+def _trivial_answers(item, cases, strategy):
+    """What a function without working code returns: per output zeros, ones or an input."""
+    out = {}
+    for k, case in enumerate(cases):
+        exp = execute_plan(item.reference(), item.calls, case, list(item.outputs))
+        for name, how in zip(item.outputs, strategy):
+            shape = np.shape(exp[name])
+            out[f"c{k}_{name}"] = (np.zeros(shape) if how == "zeros" else np.ones(shape)
+                                   if how == "ones" else np.asarray(case[how], dtype=np.float64))
+    return wire.npz_bytes(out)
+
+
+# found by trying zeros, ones and every input as each output on the hidden cases: these earned
+# 0.2 to 0.75 points each (about 1.75 of exercise 10's 10 points) for code that computes nothing
+TRIVIAL = [
+    ("01_unfolding", "softmax", ["ones"]),
+    ("02_bptt", "clip_grad_norm", ["g1", "g2", "g3"]),
+    ("03_long_term", "scale_spectral_radius", ["zeros"]),
+    ("07_recursive", "node_heights", ["zeros"]),
+    ("08_seq2seq", "reverse_source", ["src"]),
+    ("09_hred_vhred", "reparameterize", ["eps"]),
+    ("09_hred_vhred", "gaussian_kl", ["zeros"]),
+    ("09_hred_vhred", "gaussian_kl_backward", ["zeros", "zeros"]),
+    ("10_attention", "dot_attention_forward", ["v", "ones"]),
+    ("10_attention", "dot_attention_backward", ["zeros", "zeros", "dcontext"]),
+    ("10_attention", "additive_attention_forward", ["v", "ones"]),
+    ("11_word2vec", "noise_distribution", ["ones"]),
+    ("12_beyond_lstm", "zoneout", ["new"]),
+]
+
+
+@pytest.mark.parametrize("ex_id, name, strategy", TRIVIAL)
+def test_trivial_code_earns_nothing_from_edge_cases(ex_id, name, strategy):
+    ex = get_exercise(ex_id)
+    item = ex.item(name)
+    for seed in (1, 2):
+        cases = build_plan(ex, seed).cases[ex.items.index(item)]
+        arrays = _trivial_answers(item, cases, strategy)
+        kw = {"alone": (_record(len(cases)), arrays)} if item.alone else {}
+        result = judge_item(ex, item, cases, _record(len(cases)), arrays, [], "", 2.0, **kw)
+        assert result.score == 0, (seed, result.output)
+        assert "so would zeros, ones or an input returned unchanged" in result.output or \
+            result.passed_cases == 0
+
+
+@pytest.mark.parametrize("ex_id, name, strategy", TRIVIAL)
+def test_edge_cases_count_beside_a_case_that_needs_working_code(ex_id, name, strategy):
+    """A submission right on one real case keeps its edge cases: partial credit stays."""
+    ex = get_exercise(ex_id)
+    item = ex.item(name)
+    cases = build_plan(ex, 1).cases[ex.items.index(item)]
+    from rnncourse.grading.judge.judge import trivially_passed
+    exps = [execute_plan(item.reference(), item.calls, c, list(item.outputs)) for c in cases]
+    real = [k for k, (c, e) in enumerate(zip(cases, exps)) if not trivially_passed(item, c, e)]
+    edge = [k for k, (c, e) in enumerate(zip(cases, exps)) if trivially_passed(item, c, e)]
+    assert real and edge
+    out = {}
+    for k, e in enumerate(exps):
+        for n, v in e.items():   # right on the edge cases and on the first real case only
+            right = k in edge or k == real[0]
+            out[f"c{k}_{n}"] = np.asarray(v, dtype=np.float64) + (0.0 if right else 0.5)
+    arrays = wire.npz_bytes(out)
+    kw = {"alone": (_record(len(cases)), arrays)} if item.alone else {}
+    result = judge_item(ex, item, cases, _record(len(cases)), arrays, [], "", 2.0, **kw)
+    assert result.passed_cases == len(edge) + 1
+
+
+# (the capstones from exercise 14 on train models in their references: a minute an item)
+@pytest.mark.parametrize("ex_id, name", [(ex.id, it.name) for ex in all_exercises()
+                                         for it in ex.items if ex.id[:2] <= "13"])
+def test_every_item_has_hidden_cases_that_need_working_code(ex_id, name):
+    ex = get_exercise(ex_id)
+    item = ex.item(name)
+    from rnncourse.grading.judge.judge import trivially_passed
+    cases = build_plan(ex, 1).cases[ex.items.index(item)]
+    exps = [execute_plan(item.reference(), item.calls, c, list(item.outputs)) for c in cases]
+    assert any(not trivially_passed(item, c, e) for c, e in zip(cases, exps))

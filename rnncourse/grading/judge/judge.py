@@ -4,7 +4,8 @@ For every item: the source check reports forbidden shortcuts (:mod:`.forbidden`,
 first warning; the sandbox does not hold them anyway), then for every hidden case the reference is
 recomputed here, from the grader's own copy of the inputs, and compared
 (:func:`~rnncourse.grading.sandbox.compare.compare_output`: type, shape, finiteness, tolerance).
-Partial credit: ``points * passed cases / cases``. When an item's plan first calls the function of
+Partial credit: ``points * passed cases / cases``, where edge cases that zeros, ones or an input
+returned unchanged would pass count only once a case that needs working code passes. When an item's plan first calls the function of
 another item (a backward pass on its forward's cache), the item also has an ``alone`` plan that
 gives the item's function the cache of a correct forward (built here, in the published solution's
 layout): a case passes when either plan is right, so a wrong forward costs only the forward's
@@ -30,7 +31,7 @@ from ..sandbox.plan import execute_plan
 from .forbidden import UNCHECKED, forbidden_uses, matches
 from .registry import Exercise, Item
 
-__all__ = ["TestResult", "judge_item", "load_arrays", "clean_record"]
+__all__ = ["TestResult", "judge_item", "load_arrays", "clean_record", "trivially_passed"]
 
 _MAX_ARRAY = 16 * 1024 * 1024 + 4096
 _MAX_ENTRIES = 4096
@@ -186,6 +187,27 @@ def _both(own: str, alone: str, item: Item) -> str:
         return own
     return (f"{own}; and given {item.alone_input or 'the cache of a correct forward'}, your "
             f"{item.name} {alone if alone.startswith(('raised', 'not ', 'took')) else 'gave ' + alone}")
+def trivially_passed(item: Item, case: dict, expected: dict) -> bool:
+    """Would a function with no working code pass this case? True when every output equals
+    (within the item's tolerance) zeros, ones, or one of the case's input arrays returned as it
+    is: an edge case (a 1 x 1 softmax, a zero clipping threshold, a single key) that the hidden
+    cases keep on purpose, but that alone proves nothing."""
+    inputs = [v for v in case.values() if isinstance(v, np.ndarray)]
+    for name in item.outputs:
+        want = np.asarray(expected[name])
+        if want.dtype.kind not in "biuf":
+            return False
+        tries = [np.zeros(want.shape), np.ones(want.shape)] + [
+            v for v in inputs if v.shape == want.shape]
+        if not any(compare_output(name, t, want, item.rtol, item.atol).ok for t in tries):
+            return False
+    return True
+
+
+_TRIVIAL = ("passes, but so would zeros, ones or an input returned unchanged: this edge case "
+            "counts once a case that needs working code passes")
+
+
 def _forbidden_lines(item: Item, units) -> list[str]:
     uses = forbidden_uses(units, item.objects, item.forbidden)
     if not uses:
@@ -213,7 +235,7 @@ def _case_lines(item: Item, deps: list, cases: list, rec: dict, arrays: bytes | 
         alone_got = load_arrays(alone[1], [f"c{k}_{n}" for k in range(len(cases))
                                            for n in item.outputs])
     fails: dict = {}  # reason -> [(case number, label)], so that one mistake is said once
-    passed = 0
+    passed, trivial, expectations = 0, [], []
     for k, case in enumerate(cases):
         memo: dict = {}
 
@@ -221,6 +243,7 @@ def _case_lines(item: Item, deps: list, cases: list, rec: dict, arrays: bytes | 
             if not memo:
                 memo.update(execute_plan(item.reference(), item.calls, case, names))
             return memo
+        expectations.append(expected)
 
         crec = rec["cases"][k] if k < len(rec["cases"]) else None
         why = _case_verdict(item, deps, k, crec, got, expected, case_timeout, _missing(rec))
@@ -233,8 +256,15 @@ def _case_lines(item: Item, deps: list, cases: list, rec: dict, arrays: bytes | 
             why = None if other is None else _both(why, other, item)
         if why is None:
             passed += 1
+            trivial.append((k, trivially_passed(item, case, expected())))
         else:
             fails.setdefault(why, []).append((k + 1, _label(case)))
+    # Edge cases that a function without working code would pass earn nothing on their own.
+    if trivial and all(t for _, t in trivial) and not all(
+            trivially_passed(item, case, expectations[k]()) for k, case in enumerate(cases)):
+        passed = 0
+        for k, _ in trivial:
+            fails.setdefault(_TRIVIAL, []).append((k + 1, _label(cases[k])))
     lines = []
     for why, where in list(fails.items())[:6]:
         lines.append(f"  case {where[0][0]} [{where[0][1]}]: {why}" if len(where) == 1 else
