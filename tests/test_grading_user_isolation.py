@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -116,19 +117,36 @@ def user_batch(tmp_path_factory):
         env=env, cwd=str(base), capture_output=True, text=True, timeout=600)
     results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")
                if p.stem not in ("batch",)}
-    return proc, results, before, subs, out
+    # the same, with the seed in a file every user can read: refused before anything runs
+    fd, open_seed = tempfile.mkstemp(prefix="rnncourse-open-seed-", dir="/tmp")
+    try:
+        os.write(fd, b"20261203\n")
+        os.close(fd)
+        os.chmod(open_seed, 0o644)
+        refused = subprocess.run(
+            [str(SYSTEM_PYTHON), "-m", "rnncourse", "grade", str(subs), "--out",
+             str(top / "out2"), "--isolation", "user", "--seed-file", open_seed, "--quiet"],
+            env=env, cwd=str(base), capture_output=True, text=True, timeout=300)
+    finally:
+        os.unlink(open_seed)
+    return proc, results, before, subs, out, refused
 
 
 def test_user_isolation_grades_for_real(user_batch):
     proc, results, *_ = user_batch
     assert proc.returncode == 0, proc.stderr[-3000:]
+    refused = user_batch[-1]
+    assert refused.returncode == 2 and "open-seed-" in refused.stderr, refused.stderr[-2000:]
+    assert "is readable by other users" in refused.stderr, \
+        refused.stderr[-2000:]
+    assert not (Path(user_batch[4]).parent / "out2" / "good.json").exists()
     assert results["good"]["score"] == 8.0
     assert results["stub"]["score"] == 0.0
     assert all(t["status"] == "passed" for t in results["good"]["tests"])
 
 
 def test_the_kernel_cannot_touch_the_grader_or_the_other_slot(user_batch):
-    proc, results, before, subs, out = user_batch
+    proc, results, before, subs, out, _ = user_batch
     probe = results["probe"]
     softmax = next(t for t in probe["tests"] if t["name"].startswith("softmax"))
     assert softmax["score"] == softmax["max_score"], softmax["output"]   # no attempt worked

@@ -151,7 +151,8 @@ def _run_grade(args) -> int:
         write_results(g, outdir, visibility)
         bar.update(1)
 
-    private = [p.parent for p in paths] + [outdir]
+    private = [p.parent for p in paths] + [outdir] + (
+        [Path(args.seed_file)] if args.seed_file else [])   # --isolation user: the seed too
     try:
         with bar:
             graded = grade_files(paths, opts, jobs=args.jobs, progress=done, private=private)
