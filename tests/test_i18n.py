@@ -45,19 +45,10 @@ INCOMPLETE = {
     "book/04_lstm",
     "book/05_gru",
     "book/06_deep_bidirectional",
-    "book/07_recursive",
     "book/08_seq2seq",
-    "book/09_hred_vhred",
     "book/10_attention",
     "book/11_word2vec",
     "book/12_beyond_lstm",
-    "book/13_transformer",
-    "book/exam",
-    "book/glossary",
-    "book/index",
-    "book/instructors",
-    "book/notation",
-    "book/references",
 }
 
 
@@ -266,7 +257,15 @@ def _prose(text: str) -> str:
     return text
 
 
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
 def glossary_problems(msgid: str, msgstr: str, terms) -> list[str]:
+    """What is wrong with the Japanese of one entry; an entry kept in English on purpose (the
+    English tab of a bilingual page, a code or math cell: msgstr = msgid, or no kana or kanji in the
+    msgstr) has no Japanese to check."""
+    if msgstr == msgid or not _JAPANESE.search(msgstr):
+        return []
     problems = []
     prose = _prose(msgid)
     for english, japanese, alternatives in terms:
@@ -298,6 +297,10 @@ def test_glossary_check_flags_other_renderings():
     assert glossary_problems("A recurrent network.", "再帰型ネットワーク。", terms)
     assert glossary_problems("A recursive network.", "リカレントネットワーク。", terms)
     assert glossary_problems("A recursive neural network.", "再帰的ニューラルネットワーク。", terms) == []
+    # an entry kept in English (the English tab of a bilingual page) is not a rendering
+    assert glossary_problems("The forget gate keeps it.", "The forget gate keeps it.", terms) == []
+    assert glossary_problems("シラバス: a forget gate.", "シラバス: a forget gate.", terms) == []
+    assert glossary_problems("シラバス: a forget gate.", "シラバス: 忘れゲート.", terms)
     # terms inside code, math and roles are not prose
     assert glossary_problems("See `forget gate` and {ref}`forget gate <sec-x>`.", "参照。", terms) == []
 
@@ -309,6 +312,43 @@ def test_translations_use_glossary_terms():
         for problem in glossary_problems(msgid, msgstr, terms):
             bad.append(f"{doc}: {problem}: {msgid[:70]!r}")
     assert not bad, f"{len(bad)} glossary or 再帰/リカレント problems:\n" + "\n".join(bad[:30])
+
+
+# --------------------------------------------------------------------------------------------------
+# no tofu: the book's webfont has every Japanese character that the books use
+
+
+def _load_webfont_module():
+    spec = importlib.util.spec_from_file_location("rnncourse_make_webfont", ROOT / "locales" / "make_webfont.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_webfont_covers_every_japanese_character():
+    from fontTools.ttLib import TTFont
+
+    webfont = _load_webfont_module()
+    assert webfont.OUT.is_file(), f"{webfont.OUT} missing: run locales/make_webfont.py"
+    assert webfont.OUT.stat().st_size < 600 * 1024, "the subset webfont grew past 600 KiB"
+    cmap = TTFont(webfont.OUT).getBestCmap()
+    assert all(c in cmap for c in range(0x3041, 0x3097)), "hiragana missing from the webfont"
+    used = webfont.used_characters()
+    assert len(used) > 100 and "忘" in used            # the scan finds the book's kanji
+    missing = sorted(c for c in used if ord(c) not in cmap)
+    assert not missing, (f"{len(missing)} characters of the texts are not in {webfont.OUT.name} "
+                         f"(tofu without a system font): {''.join(missing[:40])}; "
+                         "run .venv/bin/python locales/make_webfont.py (see its docstring)")
+
+
+def test_css_loads_the_webfont_for_cjk_only():
+    css = (ROOT / "book" / "_static" / "rnncourse.css").read_text(encoding="utf-8")
+    face = re.search(r"@font-face\s*{[^}]*rnncourse-ja[^}]*}", css)
+    assert face, "no @font-face for the Japanese webfont in rnncourse.css"
+    assert 'url("fonts/rnncourse-ja.woff")' in face.group(0)
+    assert _load_webfont_module().UNICODE_RANGE in face.group(0)
+    for family in ("Hiragino", "Yu Gothic", "Meiryo", "Noto Sans CJK JP"):
+        assert family in css
 
 
 # --------------------------------------------------------------------------------------------------
