@@ -227,8 +227,8 @@ def plot_heatmap(weights: np.ndarray, xlabels=None, ylabels=None, ax=None, title
 # Okabe & Ito (2008), "Color Universal Design": safe for protan, deutan and tritan viewers
 OKABE_ITO = dict(orange="#E69F00", sky="#56B4E9", green="#009E73", yellow="#F0E442", blue="#0072B2",
                  vermillion="#D55E00", purple="#CC79A7", black="#000000", grey="#999999")
-_FS = 15          # label size (points); figures are about 6.5 in wide, so this reads at 420 px
-_SMALL = 12
+_FS = 17          # label size (points); figures are about 6.5 in wide, so this reads at 420 px
+_SMALL = 13.5
 
 
 def svg(fig):
@@ -310,7 +310,7 @@ def unfolded_graph(T: int = 3):
     fig, ax = _canvas(2.0 + 1.5 * T, 4.8, (-1.5, xs[-1] + 1.4), (-0.9, 4.7))
 
     def node(xy, text, fc):
-        _op(ax, xy, text, r=R, fs=_SMALL + 1)
+        _op(ax, xy, text, r=R, fs=_SMALL)
         ax.patches[-1].set_facecolor(fc)
 
     def edge(a, b, name, rad=0.0, label_at=None):
@@ -382,7 +382,7 @@ def lstm_cell_diagram():
     # gate blocks on the bus of [h(t-1), x(t)]
     labels = dict(f="$f$  σ", i="$i$  σ", g="$g$  tanh", o="$o$  σ")
     for name, x in gx.items():
-        _box(ax, (x, yg), labels[name], "#f2f2f2" if name != "g" else "#fde7c2", w=1.05 if name != "g" else 1.25)
+        _box(ax, (x, yg), labels[name], "#f2f2f2" if name != "g" else "#fde7c2", w=1.1 if name != "g" else 1.4)
         _arrow(ax, (x, ybus), (x, yg - 0.35))
     ax.plot([0.3, gx["o"]], [ybus, ybus], color="black", lw=1.4, zorder=2)
     ax.text(-0.1, ybus - 0.05, "$h^{(t-1)}$", fontsize=_FS, ha="right", va="center")
@@ -436,11 +436,11 @@ def gru_cell_diagram():
     _arrow(ax, (0.7, -0.2), (0.7, ybus - 0.02))
     _box(ax, (xz, yg), "$z$  σ", "#f2f2f2", w=1.05)
     _box(ax, (xr, yg), "$r$  σ", "#f2f2f2", w=1.05)
-    _box(ax, (xn, yg), "$n$  tanh", "#fde7c2", w=1.3)
+    _box(ax, (xn, yg), "$n$  tanh", "#fde7c2", w=1.5)
     for x in (xr, xz, xn):
         _arrow(ax, (x, ybus), (x, yg - 0.35))
     # the reset gate scales the recurrent term inside the candidate's tanh
-    _arrow(ax, (xr + 0.53, yg), (xn - 0.65, yg))
+    _arrow(ax, (xr + 0.53, yg), (xn - 0.75, yg))
     # update gate: z on the old state, 1 - z on the candidate
     _arrow(ax, (xz, yg + 0.35), (xmul, yt - 0.28))
     _op(ax, (xadd, 2.9), "×")
@@ -466,12 +466,12 @@ def bidirectional_diagram(T: int = 4):
     yx, yh, yg, yo = 0.0, 1.3, 2.4, 3.6
     for k, cx in enumerate(xs):
         t = k + 1
-        _op(ax, (cx, yx), f"$x^{{({t})}}$", r=0.36)
-        _op(ax, (cx, yh), f"$h^{{({t})}}$", r=0.36)
+        _op(ax, (cx, yx), f"$x^{{({t})}}$", r=0.36, fs=_SMALL)
+        _op(ax, (cx, yh), f"$h^{{({t})}}$", r=0.36, fs=_SMALL)
         ax.patches[-1].set_facecolor("#dbe9f6")
-        _op(ax, (cx + 0.35, yg), f"$g^{{({t})}}$", r=0.36)
+        _op(ax, (cx + 0.35, yg), f"$g^{{({t})}}$", r=0.36, fs=_SMALL)
         ax.patches[-1].set_facecolor("#fbe3d3")
-        _op(ax, (cx, yo), f"$o^{{({t})}}$", r=0.36)
+        _op(ax, (cx, yo), f"$o^{{({t})}}$", r=0.36, fs=_SMALL)
         ax.patches[-1].set_facecolor("#d6efe6")
         _arrow(ax, (cx, yx + 0.36), (cx, yh - 0.36), color=C["blue"])
         _arrow(ax, (cx + 0.15, yx + 0.33), (cx + 0.3, yg - 0.36), color=C["vermillion"], ls="--", rad=0.25)
@@ -500,8 +500,8 @@ def encoder_decoder_diagram(n_in: int = 3, n_out: int = 3):
     xd = [xc + 1.6 + 1.4 * k for k in range(n_out)]
     fig, ax = _canvas(1.2 + 0.95 * (n_in + n_out + 1), 4.4, (-0.8, xd[-1] + 0.8), (-0.9, 3.6))
     for k, cx in enumerate(xe):
-        _op(ax, (cx, 0), f"$x^{{({k + 1})}}$", r=0.34)
-        _op(ax, (cx, 1.3), f"$h^{{({k + 1})}}$", r=0.34)
+        _op(ax, (cx, 0), f"$x^{{({k + 1})}}$", r=0.34, fs=_SMALL)
+        _op(ax, (cx, 1.3), f"$h^{{({k + 1})}}$", r=0.34, fs=_SMALL)
         ax.patches[-1].set_facecolor("#dbe9f6")
         _arrow(ax, (cx, 0.34), (cx, 0.96), color=C["blue"])
         if k:
@@ -510,9 +510,9 @@ def encoder_decoder_diagram(n_in: int = 3, n_out: int = 3):
     _arrow(ax, (xe[-1] + 0.34, 1.3), (xc - 0.4, 1.3), color="black", lw=2.0)
     ax.text(xc, 0.45, "context:\nbottleneck", fontsize=_SMALL, ha="center", va="center")
     for k, cx in enumerate(xd):
-        _op(ax, (cx, 1.3), f"$s^{{({k + 1})}}$", r=0.34)
+        _op(ax, (cx, 1.3), f"$s^{{({k + 1})}}$", r=0.34, fs=_SMALL)
         ax.patches[-1].set_facecolor("#fbe3d3")
-        _op(ax, (cx, 2.6), f"$y^{{({k + 1})}}$", r=0.34)
+        _op(ax, (cx, 2.6), f"$y^{{({k + 1})}}$", r=0.34, fs=_SMALL)
         _arrow(ax, (cx, 1.64), (cx, 2.26), color=C["vermillion"])
         prev = (xd[k - 1] + 0.34, 1.3) if k else (xc + 0.4, 1.3)
         _arrow(ax, prev, (cx - 0.34, 1.3), color=C["vermillion"] if k else "black", lw=2.0)
@@ -539,7 +539,7 @@ def attention_diagram(weights=(0.1, 0.6, 0.2, 0.1)):
     xc, xs_dec = xs[-1] + 2.2, xs[-1] + 2.2
     fig, ax = _canvas(2.6 + 1.05 * J, 4.8, (-0.8, xc + 1.3), (-0.7, 4.4))
     for j, cx in enumerate(xs):
-        _op(ax, (cx, 0.2), f"$h^{{({j + 1})}}$", r=0.36)
+        _op(ax, (cx, 0.2), f"$h^{{({j + 1})}}$", r=0.36, fs=_SMALL)
         ax.patches[-1].set_facecolor("#dbe9f6")
         ax.text(cx, 1.05, f"{w[j]:.1f}", fontsize=_SMALL, ha="center", va="center", color=C["vermillion"],
                 bbox=dict(fc="white", ec="none", pad=0.5), zorder=6)
@@ -547,9 +547,9 @@ def attention_diagram(weights=(0.1, 0.6, 0.2, 0.1)):
                 solid_capstyle="round", zorder=1)
         if j:
             _arrow(ax, (xs[j - 1] + 0.36, 0.2), (cx - 0.36, 0.2), color=C["blue"])
-    _op(ax, (xc, 2.0), "$c^{(t)}$", r=0.38)
+    _op(ax, (xc, 2.0), "$c^{(t)}$", r=0.38, fs=_SMALL)
     ax.patches[-1].set_facecolor(C["yellow"])
-    _op(ax, (xs_dec + 0.0, 3.6), "$s^{(t)}$", r=0.38)
+    _op(ax, (xs_dec + 0.0, 3.6), "$s^{(t)}$", r=0.38, fs=_SMALL)
     ax.patches[-1].set_facecolor("#fbe3d3")
     _op(ax, (xs_dec - 2.2, 3.6), "$s^{(t-1)}$", r=0.45, fs=_SMALL + 1)
     ax.patches[-1].set_facecolor("#fbe3d3")
