@@ -14,6 +14,7 @@ lacks) is an error here, at build time, not an ImportError in a student's notebo
 from __future__ import annotations
 
 import ast
+import compileall
 import functools
 import importlib.metadata as md
 import re
@@ -196,4 +197,6 @@ def build_kit(ex: Exercise, folder: Path) -> Kit:
     grading = folder / "rnncourse" / "grading"
     (grading / "visible.json").write_bytes(spec)
     (grading / "visible.npz").write_bytes(arrays)
+    # compiled once per batch, not once per sandbox (which may not write); tracebacks say /kit
+    compileall.compile_dir(str(folder), ddir="/kit", quiet=2, workers=1)
     return Kit(ex.id, folder, list(_binds(tuple(ex.packages))), modules)
