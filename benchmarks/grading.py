@@ -9,7 +9,9 @@
 3. **Batch**: N copies of a solved notebook (default ``solutions/01_unfolding.ipynb``, 20) graded
    with ``--jobs 1`` and ``--jobs 2``, ``--repeat`` times, interleaved (1, 2, 1, 2, ...) so that a
    change in the machine's load hits both alike: wall time, throughput and speed-up of each round,
-   with the 1-minute load average before it, then the spread of the speed-ups.
+   with the 1-minute load average before it, then the spread of the speed-ups. Beside each
+   ``--jobs 2`` round: how much faster two plain CPU-bound processes ran side by side than one
+   after the other just before it, i.e. what the machine could give two jobs at that moment.
 4. **Where the time goes** (``--jobs 1``, medians per submission): sandbox start until the runner
    is ready, the notebook's cells, the harness on the hidden cases, ending the sandbox, and the
    judge (source check and comparisons, in the grader).
@@ -28,6 +30,7 @@ import resource
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -81,6 +84,21 @@ def _start_stop(batch, kit, sandboxed: bool) -> float:
     return time.perf_counter() - start
 
 
+def _cpu_parallelism(work: int = 20_000_000) -> float:
+    """How much faster 2 CPU-bound processes finish side by side than one after the other, now:
+    what this machine can give ``--jobs 2`` at all (2.0 on 2 idle cores; less when shared)."""
+    cmd = [sys.executable, "-I", "-S", "-c", f"sum(range({work}))"]
+    start = time.perf_counter()
+    for _ in range(2):
+        subprocess.run(cmd, check=True)
+    serial = time.perf_counter() - start
+    start = time.perf_counter()
+    procs = [subprocess.Popen(cmd) for _ in range(2)]
+    for proc in procs:
+        proc.wait()
+    return serial / (time.perf_counter() - start)
+
+
 def _setup(notebook: str) -> tuple[float, float]:
     """Once per batch, before any submission: (kit + hidden cases, the test sandbox) seconds."""
     batch = _Batch(Options(seed=2), jobs=1)
@@ -111,6 +129,7 @@ def _overhead(notebook: str, starts: int) -> tuple[float, float]:
 def _batch(paths, jobs):
     opts = Options(limits=Limits(), seed=12345)
     load = os.getloadavg()[0]
+    cpu = _cpu_parallelism() if jobs == 2 else float("nan")
     me = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     graded = grade_files(paths, opts, jobs=jobs)
@@ -121,7 +140,7 @@ def _batch(paths, jobs):
     overhead = [g.seconds - g.run.notebook_seconds for g in graded]
     own = [g.run.notebook_seconds for g in graded]
     return {"jobs": jobs, "load": load, "wall": wall, "overhead": overhead, "own": own,
-            "timings": [g.run.timings for g in graded], "grader_cpu": grader_cpu}
+            "timings": [g.run.timings for g in graded], "grader_cpu": grader_cpu, "cpu": cpu}
 
 
 _PHASES = ("start", "cells", "items", "end", "judge")
@@ -148,7 +167,8 @@ def main() -> None:
     print(f"once per batch, before any submission runs: kit and hidden cases {kit_s:.2f} s, "
           f"test sandbox {probe_s:.2f} s (no sandbox, no grading)\n")
     print(f"{'round':>5}  {'jobs':>4}  {'load':>5}  {'batch s':>8}  {'nb/s':>6}  {'speed-up':>8}  "
-          f"{'own s (med)':>11}  {'overhead s (med)':>16}  {'overhead s (max)':>16}")
+          f"{'own s (med)':>11}  {'overhead s (med)':>16}  {'overhead s (max)':>16}  "
+          f"{'2 CPU procs':>11}")
     speedups = {}
     for k, row in enumerate(rows):
         rnd = k // len(args.jobs)
@@ -157,7 +177,8 @@ def main() -> None:
         print(f"{rnd + 1:>5}  {row['jobs']:>4}  {row['load']:5.1f}  {row['wall']:8.1f}  "
               f"{args.n / row['wall']:6.2f}  {base / row['wall']:7.2f}x  "
               f"{statistics.median(row['own']):11.2f}  {statistics.median(row['overhead']):16.2f}  "
-              f"{max(row['overhead']):16.2f}")
+              f"{max(row['overhead']):16.2f}  "
+              + (f"{row['cpu']:10.2f}x" if row["cpu"] == row["cpu"] else f"{'':>11}"))
     for jobs, values in speedups.items():
         if jobs != args.jobs[0]:
             print(f"speed-up of --jobs {jobs} over --jobs {args.jobs[0]}: min {min(values):.2f}x, "
