@@ -5,12 +5,12 @@ first warning; the sandbox does not hold them anyway), then for every hidden cas
 recomputed here, from the grader's own copy of the inputs, and compared
 (:func:`~rnncourse.grading.sandbox.compare.compare_output`: type, shape, finiteness, tolerance).
 Partial credit: ``points * passed cases / cases``, where edge cases that zeros, ones or an input
-returned unchanged would pass count only once a case that needs working code passes. When an item's plan first calls the function of
-another item (a backward pass on its forward's cache), the item also has an ``alone`` plan that
-gives the item's function the cache of a correct forward (built here, in the published solution's
-layout): a case passes when either plan is right, so a wrong forward costs only the forward's
-points; when both are wrong and the forward is wrong on the case, it says "fix X first". Messages
-say what to fix and never show reference values.
+returned unchanged would pass count only once a case that needs working code passes. When an
+item's plan first calls the function of another item (a backward pass on its forward's cache),
+the item also has an ``alone`` plan that gives the item's function the cache of a correct
+forward (built here, in the published solution's layout): a case passes when either plan is
+right, so a wrong forward costs only the forward's points; when both are wrong and the forward is
+wrong on the case, it says "fix X first". Messages say what to fix, never reference values.
 
 What comes from the sandbox is untrusted: a record checked field by field, and an ``.npz`` whose
 zip directory is checked (entry count, sizes, no compression) before it is parsed, and whose
@@ -185,13 +185,16 @@ def _both(own: str, alone: str, item: Item) -> str:
     """Both plans failed: the words for the case."""
     if " first" not in own:           # the student's forward was right: its backward is wrong
         return own
+    said = alone if alone.startswith(("raised", "not ", "took")) else "gave " + alone
     return (f"{own}; and given {item.alone_input or 'the cache of a correct forward'}, your "
-            f"{item.name} {alone if alone.startswith(('raised', 'not ', 'took')) else 'gave ' + alone}")
+            f"{item.name} {said}")
+
+
 def trivially_passed(item: Item, case: dict, expected: dict) -> bool:
     """Would a function with no working code pass this case? True when every output equals
     (within the item's tolerance) zeros, ones, or one of the case's input arrays returned as it
-    is: an edge case (a 1 x 1 softmax, a zero clipping threshold, a single key) that the hidden
-    cases keep on purpose, but that alone proves nothing."""
+    is: an edge case (a 1 x 1 softmax, a norm below the clipping threshold, a single key) that
+    the hidden cases keep on purpose, but that alone proves nothing."""
     inputs = [v for v in case.values() if isinstance(v, np.ndarray)]
     for name in item.outputs:
         want = np.asarray(expected[name])
