@@ -131,7 +131,7 @@ def test_judge_awards_a_correct_backward_whatever_the_forward(ex_id, name):
 
     # wrong forward, correct backward: full points through the correct cache
     assert judge((_record(n), own_wrong), (_record(n), alone_right)).score == item.points
-    fwd = ex.dependencies(item)[0][0]
+    fwd = item.calls[0]["fn"]   # (exercise 2 gives its forwards: no forward item to blame)
     raised = _record(n, error="NotImplementedError: stub", failed_call=fwd)
     assert judge((raised, b""), (_record(n), alone_right)).score == item.points
     # a backward written for a cache layout of its own passes through its own (correct) forward
@@ -139,9 +139,10 @@ def test_judge_awards_a_correct_backward_whatever_the_forward(ex_id, name):
     assert judge((_record(n), own_right), (unpacked, b"")).score == item.points
     # wrong on both: nothing, and the words say both
     result = judge((_record(n), own_wrong), (_record(n), alone_wrong))
-    assert result.score == 0
-    assert f"fix {fwd} first" in result.output and f"and given {item.alone_input}" in result.output
-    assert "outside tolerance" in result.output
+    assert result.score == 0 and "outside tolerance" in result.output
+    if deps:
+        assert f"fix {fwd} first" in result.output
+        assert f"and given {item.alone_input}" in result.output
     # correct forward, wrong backward: nothing, and no blame on the forward
     result = judge((_record(n), _arrays(item, cases, list(item.outputs), 0.5)
                     if not deps else _shift_only(item, cases, deps)), (_record(n), alone_wrong))
@@ -256,6 +257,9 @@ def _variants():
         out[f"{ex_id}-stub-forward"] = (ex_id, [_stub_forward(f, a) for f, _, a in PAIRS[ex_id]])
     out["12_beyond_lstm-replay"] = ("12_beyond_lstm", [_replay("mlstm_step_forward",
                                                                "mlstm_step_backward")])
+    # exercise 2 gives its forwards (no forward item): a student who broke one keeps the backward
+    out["02_bptt-wrong-forward"] = ("02_bptt", [_wrong_forward("rnn_step_forward", 0)])
+    out["02_bptt-wrong-backward"] = ("02_bptt", [_wrong_backward("rnn_step_backward")])
     return out
 
 
@@ -411,3 +415,11 @@ def test_every_item_has_hidden_cases_that_need_working_code(ex_id, name):
     cases = build_plan(ex, 1).cases[ex.items.index(item)]
     exps = [execute_plan(item.reference(), item.calls, c, list(item.outputs)) for c in cases]
     assert any(not trivially_passed(item, c, e) for c, e in zip(cases, exps))
+
+
+def test_exercise_2_a_broken_given_forward_costs_no_backward_points(graded):
+    broken = _scores(graded, "02_bptt-wrong-forward")
+    for name in ("rnn_step_backward", "rnn_backward"):
+        assert broken[name][0] == broken[name][1] > 0, broken[name]
+    wrong = _scores(graded, "02_bptt-wrong-backward")   # rnn_backward calls it: both wrong
+    assert wrong["rnn_step_backward"][0] == 0 and wrong["rnn_backward"][0] == 0

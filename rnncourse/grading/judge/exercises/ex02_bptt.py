@@ -1,4 +1,8 @@
-"""Exercise 2 (chapter 2): BPTT for one step and a whole sequence, clipping, truncated BPTT."""
+"""Exercise 2 (chapter 2): BPTT for one step and a whole sequence, clipping, truncated BPTT.
+
+The notebook gives the forward passes; each backward is also run alone, on the cache those given
+forwards make (built here), so a forward the student changed by mistake costs nothing.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -30,6 +34,28 @@ def _sequence_cases(rng, hidden=False):
     for N, T, D, H in sizes(rng, [(2, 3, 4, 5), (1, 1, 2, 3), (3, 7, 2, 4), (2, 10, 5, 5)], hidden):
         out.append({"x": rng.standard_normal((N, T, D)), "h0": rng.standard_normal((N, H)),
                     **_weights(rng, D, H), "dh": rng.standard_normal((N, T, H))})
+    return out
+
+
+def _step_cache(x, prev_h, Wx, Wh, b) -> tuple:
+    """The given ``rnn_step_forward``'s cache ``(x, prev_h, Wx, Wh, next_h)``."""
+    return (x, prev_h, Wx, Wh, np.tanh(x @ Wx + prev_h @ Wh + b))
+
+
+def _step_backward_cases(rng, hidden=False):
+    return [dict(c, correct_cache=_step_cache(*(c[k] for k in ("x", "prev_h", "Wx", "Wh", "b"))))
+            for c in _step_cases(rng, hidden)]
+
+
+def _sequence_backward_cases(rng, hidden=False):
+    out = []
+    for case in _sequence_cases(rng, hidden):
+        caches, prev = [], case["h0"]
+        for t in range(case["x"].shape[1]):      # the given rnn_forward: a list of step caches
+            caches.append(_step_cache(np.ascontiguousarray(case["x"][:, t]), prev, case["Wx"],
+                                      case["Wh"], case["b"]))
+            prev = caches[-1][-1]
+        out.append(dict(case, correct_cache=caches))
     return out
 
 
@@ -102,8 +128,11 @@ EXERCISE = Exercise(
                    call("rnn_step_backward", ["dnext_h", "cache"],
                         ["dx", "dprev_h", "dWx", "dWh", "db"])),
             outputs=("dx", "dprev_h", "dWx", "dWh", "db"),
-            cases=_step_cases,
+            cases=_step_backward_cases,
             reference=_ref_step,
+            alone=(call("rnn_step_backward", ["dnext_h", "correct_cache"],
+                        ["dx", "dprev_h", "dWx", "dWh", "db"]),),
+            alone_input="the cache (x, prev_h, Wx, Wh, next_h) of the given rnn_step_forward",
             forbidden=_NO_SHORTCUTS,
             hint="da = dnext_h * (1 - next_h**2); dx = da @ Wx.T; dprev_h = da @ Wh.T; "
                  "dWx = x.T @ da; dWh = prev_h.T @ da; db = da.sum(axis=0).",
@@ -115,8 +144,10 @@ EXERCISE = Exercise(
             calls=(call("rnn_forward", ["x", "h0", "Wx", "Wh", "b"], ["h", "cache"]),
                    call("rnn_backward", ["dh", "cache"], ["dx", "dh0", "dWx", "dWh", "db"])),
             outputs=("dx", "dh0", "dWx", "dWh", "db"),
-            cases=_sequence_cases,
+            cases=_sequence_backward_cases,
             reference=_ref_sequence,
+            alone=(call("rnn_backward", ["dh", "correct_cache"], ["dx", "dh0", "dWx", "dWh", "db"]),),
+            alone_input="the cache of the given rnn_forward (its list of step caches)",
             forbidden=_NO_SHORTCUTS,
             hint="Loop t = T-1 down to 0: add the gradient coming back from step t+1 to dh[:, t], "
                  "call rnn_step_backward, keep dprev_h for step t-1 and add up dWx, dWh, db.",
