@@ -191,16 +191,13 @@ def main() -> None:
             for phase in _PHASES))
     ones = [r for r in rows if r["jobs"] == 1]
     if ones:
-        # The grader is one process (its threads share one GIL): its CPU time is the part of a
-        # batch that parallel sandboxes cannot shorten (Amdahl); the rest of a submission's wall
-        # time is its own sandbox, which runs beside the others.
+        # What two jobs cannot share: the grader is one process (its threads share one GIL), and
+        # the set-up runs once before any submission; the rest of a submission's time is its own
+        # sandbox, which runs beside the other one.
         g = statistics.median(r["grader_cpu"] for r in ones) / args.n
         w = statistics.median(r["wall"] for r in ones) / args.n
-        c = kit_s + probe_s
-        print(f"grader process CPU per submission {g:.2f} s of {w:.2f} s wall (--jobs 1): on 2 idle "
-              f"cores --jobs 2 can be at most {w / (g + (w - g) / 2):.2f}x --jobs 1, and with the "
-              f"set-up once per batch, at most "
-              f"{(c + args.n * w) / (c + args.n * (g + (w - g) / 2)):.2f}x for {args.n} submissions")
+        print(f"serial parts: grader process CPU {g:.2f} s per submission (of {w:.2f} s wall with "
+              f"--jobs 1), set-up {kit_s + probe_s:.2f} s per batch")
 
 if __name__ == "__main__":
     main()
