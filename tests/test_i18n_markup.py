@@ -36,6 +36,23 @@ _PATTERNS = [
 ]
 
 
+_ROLE_WITH_TARGET = re.compile(r"^(\{[^}]*\})`(?:[^`<]*?)<([^`>]+)>`$", re.S)
+_MATH_TEXT = re.compile(r"\\(text|textrm|textit|mathrm)\{[^{}]*\}")
+
+
+def _canonical(kind: str, span: str) -> str:
+    """What must stay identical: a role's name and target (its link text may be translated), a
+    formula up to the words inside \\text{...} (labels in a formula may be translated)."""
+    span = re.sub(r"\s+", " ", span).strip()
+    if kind == "role":
+        m = _ROLE_WITH_TARGET.match(span)
+        if m:
+            return f"{m.group(1)}`<{m.group(2).strip()}>`"
+    if kind in ("inline math", "display math"):
+        span = _MATH_TEXT.sub(lambda m: "\\" + m.group(1) + "{…}", span)
+    return span
+
+
 def protected_spans(text: str) -> Counter:
     """The markup spans of a message that a translation must keep verbatim, with their counts."""
     spans: Counter = Counter()
@@ -43,7 +60,7 @@ def protected_spans(text: str) -> Counter:
     for kind, pattern in _PATTERNS:
         found = pattern.findall(rest)
         for span in found:
-            spans[(kind, re.sub(r"\s+", " ", span).strip())] += 1
+            spans[(kind, _canonical(kind, span))] += 1
         rest = pattern.sub(" ", rest)
     return spans
 
@@ -99,6 +116,14 @@ def test_a_changed_formula_or_dropped_role_is_a_problem(tmp_path):
     assert (translated, total) == (2, 3)
     assert len(problems) == 1
     assert "gers2000" in problems[0] and "sigma(a)" in problems[0] and "sigma(b)" in problems[0]
+
+
+def test_link_text_and_formula_labels_may_be_translated_targets_may_not():
+    assert protected_spans("{ref}`mock exam <exam-prep>`") == protected_spans("{ref}`模擬試験 <exam-prep>`")
+    assert protected_spans("{ref}`mock exam <exam-prep>`") != protected_spans("{ref}`模擬試験 <exam>`")
+    assert (protected_spans("$$y = Wx \\quad \\text{(output)}$$")
+            == protected_spans("$$y = Wx \\quad \\text{（出力）}$$"))
+    assert protected_spans("$$y = Wx \\text{(a)}$$") != protected_spans("$$y = Vx \\text{(a)}$$")
 
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=[p.stem for p in CATALOGUES])
