@@ -9,7 +9,7 @@ from ..registry import Exercise, Item, call, sizes
 __all__ = ["EXERCISE"]
 
 # The course's own word2vec (or torch) inside a numpy exercise voids the item.
-_NO_SHORTCUTS = ("rnncourse.layers", "rnncourse.w2v", "torch", "scipy")
+_NO_SHORTCUTS = ("rnncourse.layers", "torch", "scipy")
 
 
 def _counts_cases(rng, hidden=False):
@@ -57,7 +57,7 @@ def _cbow_cases(rng, hidden=False):
 
 
 def _ref_noise():
-    from ....w2v import noise_distribution
+    from ....layers.word2vec import noise_distribution
     return {"noise_distribution": noise_distribution}
 
 
@@ -77,7 +77,7 @@ def _ref_ns_grad():
 
 
 def _ref_cbow():
-    from ....w2v import cbow_sgd_step
+    from ....layers.word2vec import cbow_sgd_step
     return {"cbow_step": cbow_sgd_step}
 
 

@@ -13,7 +13,7 @@ from ..registry import Exercise, Item, call, sizes
 __all__ = ["EXERCISE"]
 
 # Using the course's own implementation (or torch) inside a numpy exercise voids the item.
-_NO_SHORTCUTS = ("rnncourse.beyond_numpy", "rnncourse.layers", "rnncourse.models", "torch",
+_NO_SHORTCUTS = ("rnncourse.layers", "rnncourse.models", "torch",
                  "scipy.special")
 
 _SHAPES = [(3, 4, 5), (1, 1, 1), (2, 6, 3), (4, 3, 8)]      # N, D, H incl. the all-ones edge case
@@ -102,27 +102,27 @@ _MLSTM_ARGS = ["x", "prev_h", "prev_c", "Wmx", "Wmh", "Wx", "Wm", "b"]
 
 
 def _ref_mrnn():
-    from ....beyond_numpy import mrnn_step_forward
+    from ....layers.beyond import mrnn_step_forward
     return {"mrnn_step_forward": mrnn_step_forward}
 
 
 def _ref_mlstm():
-    from ....beyond_numpy import mlstm_step_forward
+    from ....layers.beyond import mlstm_step_forward
     return {"mlstm_step_forward": mlstm_step_forward}
 
 
 def _ref_mlstm_backward():
-    from ....beyond_numpy import mlstm_step_backward, mlstm_step_forward
+    from ....layers.beyond import mlstm_step_backward, mlstm_step_forward
     return {"mlstm_step_forward": mlstm_step_forward, "mlstm_step_backward": mlstm_step_backward}
 
 
 def _ref_zoneout():
-    from ....beyond_numpy import zoneout_forward
+    from ....layers.beyond import zoneout_forward
     return {"zoneout": lambda prev, new, mask, z, train: zoneout_forward(prev, new, mask, z, train)[0]}
 
 
 def _ref_zoneout_mlstm():
-    from ....beyond_numpy import zoneout_mlstm_step_forward
+    from ....layers.beyond import zoneout_mlstm_step_forward
 
     def step(*args):
         return zoneout_mlstm_step_forward(*args)[:2]
