@@ -20,8 +20,8 @@ import numpy as np
 
 from ._checks import as_array, check_shape
 from .layers import (
-    rnn_backward, rnn_forward, tbptt_slices, temporal_affine_backward, temporal_affine_forward,
-    temporal_softmax_loss,
+    rnn_backward, rnn_forward, sigmoid, tbptt_slices, temporal_affine_backward,
+    temporal_affine_forward, temporal_softmax_loss,
 )
 from .optim import SGD, clip_grad_norm
 
@@ -177,16 +177,12 @@ def information_flow(g, h, Wh):
     return ratios, omega
 
 
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))          # overflow-free logistic function
-
-
 def cliff_loss(w, b, T: int = 30, x0: float = 0.5, target: float = 0.7):
     """The loss of :func:`cliff_rnn` only, for arrays ``w`` and ``b`` of one shape (a grid)."""
     w, b = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
     x = np.full(w.shape, float(x0))
     for _ in range(T):
-        x = w * _sigmoid(x) + b                    # x(t) = w sigmoid(x(t-1)) + b
+        x = w * sigmoid(x) + b                     # x(t) = w sigmoid(x(t-1)) + b
     return (x - target) ** 2
 
 
@@ -202,12 +198,12 @@ def cliff_rnn(w: float, b: float, T: int = 30, x0: float = 0.5, target: float = 
     xs = np.empty(T + 1)
     xs[0] = x0
     for t in range(1, T + 1):
-        xs[t] = w * _sigmoid(xs[t - 1]) + b
+        xs[t] = w * sigmoid(xs[t - 1]) + b
     loss = (xs[T] - target) ** 2
     g = 2.0 * (xs[T] - target)                      # dL/dx(T)
     dw = db = 0.0
     for t in range(T, 0, -1):                       # BPTT on a scalar: the same three lines
-        s = _sigmoid(xs[t - 1])
+        s = sigmoid(xs[t - 1])
         dw += g * s
         db += g
         g *= w * s * (1.0 - s)                      # dx(t)/dx(t-1) = w s (1 - s)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnncourse.beyond_numpy import (
+from rnncourse.layers.beyond import (
     delta_rnn_param_count, mlstm_param_count, stacked_lstm_param_count, tlstm_depth,
     tlstm_param_count, mlstm_step_backward, mlstm_step_forward, mrnn_param_count,
     mrnn_step_backward, mrnn_step_forward, zoneout_backward, zoneout_forward,

@@ -1,10 +1,10 @@
-"""word2vec training and evaluation (chapter 11) on top of rnncourse.layers.word2vec."""
+"""word2vec training and evaluation (chapter 11), rnncourse.layers.word2vec."""
 import numpy as np
 import pytest
 
 from rnncourse.data.corpus import analogy_pairs, generate_corpus
-from rnncourse.layers.word2vec import UnigramSampler, cbow_backward, cbow_forward
-from rnncourse.w2v import (
+from rnncourse.layers.word2vec import (
+    UnigramSampler, cbow_backward, cbow_forward,
     analogy_accuracy, analogy_predict, analogy_questions, cbow_sgd_step, cbow_windows,
     cooccurrence_matrix, keep_probability, most_similar, neighbour_agreement, noise_distribution,
     normalize_rows, pca_2d, ppmi, subsample, svd_embeddings, train_word2vec, word2vec_param_count,

@@ -11,8 +11,9 @@ from .convert import (
 )
 from .embedding import embedding_backward, embedding_forward
 from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from ._common import sigmoid
 from .losses import (
-    sigmoid, sigmoid_cross_entropy, softmax, temporal_affine_backward, temporal_affine_forward,
+    sigmoid_cross_entropy, softmax, temporal_affine_backward, temporal_affine_forward,
     temporal_softmax_loss,
 )
 from .lstm import (

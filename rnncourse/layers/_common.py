@@ -10,7 +10,7 @@ from .._checks import as_array, check_same_batch, check_shape
 
 __all__ = [
     "check_gate_params", "check_sequence", "check_step", "check_upstream", "float_dtype",
-    "time_major", "sigmoid_", "check_indices",
+    "time_major", "sigmoid", "sigmoid_", "check_indices",
 ]
 
 
@@ -87,6 +87,21 @@ def time_major(x: np.ndarray, dtype, copy: bool = False) -> np.ndarray:
     contiguous); pass ``copy=True`` for a buffer that will be written to.
     """
     return x.transpose(1, 0, 2).astype(dtype, order="C", copy=copy)
+
+
+def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))``, computed without overflow (a new array).
+
+    The one sigmoid of the library; :func:`sigmoid_` is its in-place twin for the gate blocks of
+    the LSTM and GRU layers.
+    """
+    x = np.asarray(x, dtype=np.result_type(x, np.float64))
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
+    ex = np.exp(x[~pos])
+    out[~pos] = ex / (1.0 + ex)
+    return out
 
 
 def sigmoid_(a: np.ndarray) -> np.ndarray:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import as_array, as_mask, check_shape
-from ._common import check_indices
+from ._common import check_indices, sigmoid
 
 __all__ = [
     "temporal_affine_forward", "temporal_affine_backward",
-    "softmax", "temporal_softmax_loss", "sigmoid", "sigmoid_cross_entropy",
+    "softmax", "temporal_softmax_loss", "sigmoid_cross_entropy",
 ]
 
 
@@ -93,15 +93,6 @@ def temporal_softmax_loss(o, y, mask=None):
     return float(loss), dflat.reshape(N, T, V)
 
 
-def sigmoid(x):
-    """Numerically stable logistic function."""
-    x = np.asarray(x, dtype=np.result_type(x, np.float64))
-    out = np.empty_like(x)
-    pos = x >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
-    ex = np.exp(x[~pos])
-    out[~pos] = ex / (1.0 + ex)
-    return out
 
 
 def sigmoid_cross_entropy(s, t, mask=None):

@@ -2,7 +2,7 @@
 
 Every cell maps ``x (N, T, D)`` and an optional state to ``(h (N, T, H), state)``. Weights are kept
 in the course's row layout (``x @ Wx``, gate order i, f, g, o as in torch), so a cell's parameters
-are the arguments of the numpy functions in :mod:`rnncourse.beyond_numpy` and a test proves both
+are the arguments of the numpy functions in :mod:`rnncourse.layers.beyond` and a test proves both
 compute the same thing. The loops are plain Python over time steps, the same for every cell, so
 that timings compare the cells and not the kernels (a fused ``torch.nn.LSTM`` would be faster).
 

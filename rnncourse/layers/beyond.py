@@ -1,5 +1,6 @@
-"""Numpy reference for chapter 12: multiplicative RNN and LSTM steps, zoneout (forward and backward).
+"""Beyond the LSTM (chapter 12) in numpy: mRNN and mLSTM steps, zoneout, forward and backward.
 
+The torch cells of the chapter are in :mod:`rnncourse.models.beyond`.
 Row layout as in :mod:`rnncourse.layers` (batch first, ``x @ W``); LSTM gate order i, f, g, o as in
 torch. The multiplicative unit of both cells is
 
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_same_batch, check_shape
+from .._checks import as_array, check_same_batch, check_shape
+from ._common import sigmoid
 
 __all__ = [
     "mrnn_step_forward", "mrnn_step_backward", "mlstm_step_forward", "mlstm_step_backward",
@@ -28,15 +30,6 @@ __all__ = [
     "stacked_lstm_param_count", "tlstm_depth",
 ]
 
-
-def _sigmoid(a):
-    # split by sign so exp never overflows
-    out = np.empty_like(a)
-    pos = a >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-a[pos]))
-    e = np.exp(a[~pos])
-    out[~pos] = e / (1.0 + e)
-    return out
 
 
 def _check_mult(x, prev_h, Wmx, Wmh, Wx, Wm, b, gates):
@@ -164,10 +157,10 @@ def mlstm_step_forward(x, prev_h, prev_c, Wmx, Wmh, Wx, Wm, b):
     v = prev_h @ Wmh
     m = u * v                                            # eq. mlstm-m
     a = x @ Wx + m @ Wm + b                              # eq. mlstm-a, (N, 4H)
-    i = _sigmoid(a[:, :H])
-    f = _sigmoid(a[:, H:2 * H])
+    i = sigmoid(a[:, :H])
+    f = sigmoid(a[:, H:2 * H])
     g = np.tanh(a[:, 2 * H:3 * H])
-    o = _sigmoid(a[:, 3 * H:])
+    o = sigmoid(a[:, 3 * H:])
     next_c = f * prev_c + i * g                          # eq. mlstm-c
     tc = np.tanh(next_c)
     next_h = o * tc                                      # eq. mlstm-h
