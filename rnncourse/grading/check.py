@@ -9,6 +9,7 @@ the feedback.
 """
 from __future__ import annotations
 
+from .messages import env_lang, translate
 from .sandbox.feedback import CheckResult, run_check
 
 __all__ = ["check", "CheckResult", "CHECK_SEED"]
@@ -38,6 +39,10 @@ def check(item_id: str, *objects, verbose: bool = True, **named) -> CheckResult:
         result.messages.append(f"check: {str(exc).strip(chr(34))}")
     except Exception as exc:  # noqa: BLE001 - check() must never raise
         result.messages.append(f"check: could not run the check: {type(exc).__name__}: {exc}")
+    lang = env_lang()
+    if lang != "en":   # the same result, said in the notebook's language (RNNCOURSE_LANG)
+        ex_id = str(item_id).split(".")[0]
+        result.messages = [translate(m, lang, ex_id) for m in result.messages]
     if verbose:
         print("\n".join(result.messages))
     return result

@@ -15,7 +15,11 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["ReleaseError", "release_notebook", "release_dir", "write_notebook", "normalize_notebook"]
+from .messages import LANG_CELL, STUB
+
+__all__ = ["ReleaseError", "release_notebook", "release_dir", "write_notebook", "normalize_notebook",
+           "catalogue_template", "update_catalogue", "catalogue_problems", "translate_notebook",
+           "release_dir_lang", "LANG_DIRS"]
 
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?P<rest>.*)$")
 _END = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
@@ -36,7 +40,7 @@ def _enclosing_function(lines: list[str], index: int, indent: str) -> str | None
     return None
 
 
-def _strip_code(source: str, where: str) -> str:
+def _strip_code(source: str, where: str, lang: str = "en") -> str:
     lines = source.split("\n")
     out: list[str] = []
     i = 0
@@ -60,7 +64,8 @@ def _strip_code(source: str, where: str) -> str:
         if rest:
             out.append(f"{indent}# {rest[0].upper()}{rest[1:]}")
         out.append(f"{indent}# YOUR CODE HERE")
-        out.append(f'{indent}raise NotImplementedError("{name}: your code goes here")')
+        stub = STUB[lang].format(name=name)
+        out.append(f'{indent}raise NotImplementedError("{stub}")')
         i = j + 1
     return "\n".join(out)
 
@@ -88,8 +93,11 @@ def normalize_notebook(nb) -> None:
     nb.metadata.pop("widgets", None)
 
 
-def release_notebook(nb, where: str = "notebook"):
-    """Return the student version of a solution notebook (the input is not modified)."""
+def release_notebook(nb, where: str = "notebook", lang: str = "en"):
+    """Return the student version of a solution notebook (the input is not modified).
+
+    ``lang`` only changes the stubs' ``NotImplementedError`` message; :func:`translate_notebook`
+    makes the rest of a notebook in another language."""
     meta = nb.metadata.get("rnncourse", {})
     if not meta.get("exercise"):
         raise ReleaseError(f"{where}: metadata.rnncourse.exercise is missing (the grader needs it)")
@@ -100,7 +108,7 @@ def release_notebook(nb, where: str = "notebook"):
             continue
         here = f"{where}, cell {k}"
         if cell.cell_type == "code":
-            cell.source = _strip_code(cell.source, here)
+            cell.source = _strip_code(cell.source, here, lang)
         elif cell.cell_type == "markdown":
             cell.source = _strip_markdown(cell.source, here)
         cells.append(cell)
@@ -148,3 +156,169 @@ def release_dir(src: Path, dst: Path, check: bool = False) -> list[Path]:
         stale = sorted(set(p.name for p in dst.glob("*.ipynb")) - set(p.name for p in notebooks))
         changed.extend(dst / name for name in stale)
     return changed
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise notebooks in other languages (issue 14 item 5): gettext catalogues of the exercise text.
+#
+# One message per markdown cell of the released notebook (its markup stays whole), plus the
+# exercise's title and each item's title and hint from the registry (msgctxt "exercise-title",
+# "title", "hint"; check() and the grader say them). Code cells are not translated, except the
+# stubs' NotImplementedError message (messages.STUB). Catalogues: locales/<lang>/exercises/NN.po.
+
+LANG_DIRS = {"ja": "ja"}          # language -> folder under exercises/
+
+
+def _markdown_messages(nb) -> list[tuple[str, int]]:
+    return [(c.source, k) for k, c in enumerate(nb.cells, 1)
+            if c.cell_type == "markdown" and c.source.strip()]
+
+
+def catalogue_template(nb, where: str = "notebook"):
+    """The babel Catalog (no translations) of one solution notebook's student text."""
+    from babel.messages.catalog import Catalog
+
+    from .judge.registry import get_exercise
+
+    released = release_notebook(nb, where)
+    ex_id = released.metadata["rnncourse"]["exercise"]
+    cat = Catalog(project=f"rnncourse exercise {ex_id}", fuzzy=False)
+    name = f"solutions/{ex_id}.ipynb"
+    for text, k in _markdown_messages(released):
+        cat.add(text, locations=[(name, k)])
+    ex = get_exercise(ex_id)
+    cat.add(ex.title, context="exercise-title", locations=[(f"registry:{ex_id}", 0)])
+    for n, item in enumerate(ex.items, 1):
+        cat.add(item.title, context="title", locations=[(f"registry:{ex_id}.{item.name}", n)])
+        if item.hint:
+            cat.add(item.hint, context="hint", locations=[(f"registry:{ex_id}.{item.name}", n)])
+    return cat
+
+
+def _read_po(path: Path):
+    from babel.messages.pofile import read_po
+    with Path(path).open("rb") as fh:
+        return read_po(fh)
+
+
+def update_catalogue(nb, po: Path, lang: str, where: str = "notebook") -> bool:
+    """Create or update ``po`` from the notebook, as sphinx-intl does: translations kept, changed
+    messages marked fuzzy (babel's matching), messages no longer in the notebook dropped.
+    Returns True when the file changed."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+    import io
+
+    template = catalogue_template(nb, where)
+    po = Path(po)
+    if po.exists():
+        cat = _read_po(po)
+    else:
+        cat = Catalog(locale=lang, project=template.project, fuzzy=False)
+    cat.project = template.project
+    cat.update(template, no_fuzzy_matching=False, update_header_comment=False)
+    cat.obsolete.clear()
+    buf = io.BytesIO()
+    write_po(buf, cat, width=76, omit_header=False, sort_output=False)
+    text = buf.getvalue().decode("utf-8")
+    text = re.sub(r'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"\n', "", text, flags=re.M)
+    old = po.read_text(encoding="utf-8") if po.exists() else None
+    if old != text:
+        po.parent.mkdir(parents=True, exist_ok=True)
+        po.write_text(text, encoding="utf-8")
+        return True
+    return False
+
+
+def catalogue_problems(nb, po: Path, where: str = "notebook") -> list[str]:
+    """What keeps ``po`` from translating this notebook: missing, untranslated or fuzzy messages
+    (empty list: complete)."""
+    po = Path(po)
+    if not po.exists():
+        return [f"{po}: no catalogue"]
+    have = {(m.context, m.id): m for m in _read_po(po) if m.id}
+    problems = []
+    for m in catalogue_template(nb, where):
+        if not m.id:
+            continue
+        got = have.get((m.context, m.id))
+        first = m.id.strip().split("\n")[0][:60]
+        at = f"{m.context} " if m.context else f"cell {m.locations[0][1]} " if m.locations else ""
+        if got is None:
+            problems.append(f"{at}not in the catalogue (run --update-po): {first!r}")
+        elif not got.string:
+            problems.append(f"{at}untranslated: {first!r}")
+        elif got.fuzzy:
+            problems.append(f"{at}fuzzy (the English changed): {first!r}")
+    return problems
+
+
+def translate_notebook(nb, po: Path, lang: str, where: str = "notebook"):
+    """The student notebook in ``lang``: the English release with every markdown cell replaced by
+    its translation, the stubs' messages in ``lang``, a first code cell that makes check() speak
+    ``lang``, and ``metadata.rnncourse.lang``. Same exercise id, same code. Raises ReleaseError
+    naming what is missing when the catalogue is not complete."""
+    problems = catalogue_problems(nb, po, where)
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise ReleaseError(f"{where}: the {lang} catalogue {po} is not complete "
+                           f"({len(problems)} message(s)); not writing a partly translated "
+                           f"notebook:\n  {shown}{more}")
+    table = {m.id: m.string for m in _read_po(po) if m.id and not m.context}
+    student = release_notebook(nb, where, lang=lang)
+    for cell in student.cells:
+        if cell.cell_type == "markdown" and cell.source.strip():
+            cell.source = table[cell.source]
+    first_code = next((i for i, c in enumerate(student.cells) if c.cell_type == "code"),
+                      len(student.cells))
+    lang_cell = nbformat.v4.new_code_cell(LANG_CELL[lang])
+    lang_cell["id"] = f"rnncourse-lang-{lang}"
+    student.cells.insert(first_code, lang_cell)
+    student.metadata["rnncourse"] = {**student.metadata["rnncourse"], "lang": lang}
+    normalize_notebook(student)
+    return student
+
+
+def release_dir_lang(src: Path, dst: Path, catalogues: Path, lang: str,
+                     check: bool = False) -> tuple[list[Path], list[str], list[str]]:
+    """Release, in ``lang``, every notebook of ``src`` that has a catalogue in ``catalogues``.
+
+    Returns ``(changed, skipped, errors)``: the notebooks written (or, with ``check``, those out of
+    date, stale ones included), the exercises without a catalogue (English only), and one
+    message per notebook whose catalogue is incomplete (nothing is written for those).
+    """
+    src, dst, catalogues = Path(src), Path(dst), Path(catalogues)
+    if lang not in LANG_CELL:
+        raise ReleaseError(f"no notebook language {lang!r}; known: {', '.join(sorted(LANG_CELL))}")
+    notebooks = sorted(src.glob("*.ipynb"))
+    if not notebooks:
+        raise ReleaseError(f"{src}: no .ipynb files to release")
+    changed: list[Path] = []
+    skipped: list[str] = []
+    errors: list[str] = []
+    made: set = set()
+    for path in notebooks:
+        po = catalogues / f"{path.stem}.po"
+        if not po.exists():
+            skipped.append(path.stem)
+            continue
+        nb = nbformat.read(path, as_version=4)
+        try:
+            text = notebook_text(translate_notebook(nb, po, lang, where=str(path)))
+        except ReleaseError as exc:
+            errors.append(str(exc))
+            continue
+        target = dst / path.name
+        made.add(path.name)
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current != text:
+            changed.append(target)
+            if not check:
+                dst.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+    if check and dst.is_dir():
+        failed = {Path(e.split(":", 1)[0]).name for e in errors}
+        changed.extend(dst / p.name for p in sorted(dst.glob("*.ipynb"))
+                       if p.name not in made and p.name not in failed)
+    return changed, skipped, errors

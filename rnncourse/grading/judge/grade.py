@@ -25,6 +25,7 @@ from .cases import build_plan
 from .cleanup import remove_tree
 from .forbidden import CellSource, parse_notebook
 from .jail import Jail, Limits, SandboxError
+from ..messages import notebook_lang, translate
 from .judge import TestResult, judge_item
 from .kit import build_kit
 from .registry import Exercise, UnknownExercise, all_exercises, get_exercise
@@ -57,6 +58,7 @@ class Submission:
     cells: list = field(default_factory=list)    # [(cell number, source)] of non-empty code cells
     exercise: Exercise | None = None
     error: str = ""
+    lang: str = "en"      # metadata.rnncourse.lang: the language of the feedback
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Graded:
     out_name: str = ""
     trace: str = ""   # the grader's own traceback, for an internal error
     cells: list = field(default_factory=list)
+    lang: str = "en"  # the feedback's language (the points never depend on it)
 
     @property
     def score(self) -> float:
@@ -154,6 +157,7 @@ def read_submission(path: Path, assignment: str | None = None) -> Submission:
         if assignment is not None:
             sub.exercise = get_exercise(assignment)
         nb = _load(sub.path)
+        sub.lang = notebook_lang(nb)
         found = _metadata_id(nb)
         if found is None and assignment is None:
             raise SubmissionError(
@@ -236,7 +240,7 @@ def _grade(sub: Submission, batch: _Batch) -> Graded:
     """Grade one submission. Never raises: every failure ends up in the returned :class:`Graded`."""
     start = time.monotonic()
     opts = batch.opts
-    out = Graded(sub.path, seed=opts.seed, exercise=sub.exercise, cells=sub.cells)
+    out = Graded(sub.path, seed=opts.seed, exercise=sub.exercise, cells=sub.cells, lang=sub.lang)
     try:
         if sub.error:
             raise SubmissionError(sub.error)
@@ -269,6 +273,9 @@ def _grade(sub: Submission, batch: _Batch) -> Graded:
     if not out.graded and out.exercise is not None:
         out.tests = [TestResult(it.name, f"{it.name}: {it.title}", float(it.points),
                                 output=f"Not graded: {out.error}") for it in out.exercise.items]
+    if out.lang != "en":     # the same results, said in the notebook's language
+        for t in out.tests:
+            t.output = translate(t.output, out.lang, out.exercise.id if out.exercise else None)
     out.seconds = round(time.monotonic() - start, 3)
     return out
 

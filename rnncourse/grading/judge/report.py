@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ... import __version__
+from ..messages import translate
 
 __all__ = ["results_json", "write_atomic", "write_results", "write_csv", "summary_table",
            "out_names", "VISIBILITIES", "MAX_RESULTS_BYTES", "Visibility"]
@@ -83,6 +84,12 @@ def _cells_summary(run) -> list[str]:
 
 
 def _overall(g) -> str:
+    lang = getattr(g, "lang", "en")
+    ex_id = g.exercise.id if g.exercise else None
+    return translate(_overall_en(g), lang, ex_id)
+
+
+def _overall_en(g) -> str:
     if not g.graded:
         return f"Not graded: {g.error}"
     ex = g.exercise
