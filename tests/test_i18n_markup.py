@@ -24,12 +24,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = sorted((ROOT / "locales" / "ja" / "LC_MESSAGES").rglob("*.po"))
 
-# Order matters: display math before inline math, roles before inline code.
+# Order matters: display math first, roles before inline code, inline code (which may hold a `$`)
+# before inline math.
 _PATTERNS = [
     ("display math", re.compile(r"\$\$.+?\$\$", re.S)),
     ("role", re.compile(r"\{[A-Za-z][\w:.-]*\}`[^`]*`")),
-    ("inline math", re.compile(r"(?<![\\$])\$(?!\$)(?:\\.|[^$\\])+?\$")),
     ("inline code", re.compile(r"``[^`]+``|`[^`]+`")),
+    ("inline math", re.compile(r"(?<![\\$])\$(?!\$)(?:\\.|[^$\\])+?\$")),
     ("link target", re.compile(r"\]\(([^)\s]+)\)")),
     ("label", re.compile(r"^\(([\w:.-]+)\)=", re.M)),
     ("html tag", re.compile(r"</?[A-Za-z][^>]*>")),
@@ -101,6 +102,11 @@ def test_protected_spans_finds_each_kind():
     kinds = Counter(kind for kind, _ in spans.elements())
     assert kinds == Counter({"role": 2, "inline math": 1, "inline code": 1, "link target": 1,
                              "display math": 1, "html tag": 2})
+
+
+def test_a_dollar_in_inline_code_is_code_not_math():
+    spans = protected_spans("the end symbol (`$`) follows $y^{(n)}$ and the text between is prose")
+    assert spans == Counter({("inline code", "`$`"): 1, ("inline math", "$y^{(n)}$"): 1})
 
 
 def test_a_changed_formula_or_dropped_role_is_a_problem(tmp_path):
