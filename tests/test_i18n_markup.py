@@ -27,7 +27,7 @@ CATALOGUES = sorted((ROOT / "locales" / "ja" / "LC_MESSAGES").rglob("*.po"))
 # Order matters: display math first, roles before inline code, inline code (which may hold a `$`)
 # before inline math.
 _PATTERNS = [
-    ("display math", re.compile(r"\$\$.+?\$\$", re.S)),
+    ("display math", re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$", re.S)),
     ("role", re.compile(r"\{[A-Za-z][\w:.-]*\}`[^`]*`")),
     ("inline code", re.compile(r"``[^`]+``|`[^`]+`")),
     ("inline math", re.compile(r"(?<![\\$])\$(?!\$)(?:\\.|[^$\\])+?\$")),
@@ -107,6 +107,11 @@ def test_protected_spans_finds_each_kind():
 def test_a_dollar_in_inline_code_is_code_not_math():
     spans = protected_spans("the end symbol (`$`) follows $y^{(n)}$ and the text between is prose")
     assert spans == Counter({("inline code", "`$`"): 1, ("inline math", "$y^{(n)}$"): 1})
+
+
+def test_an_escaped_dollar_in_math_does_not_open_display_math():
+    spans = protected_spans("costs $\\$$5 in total, and $x$ is prose-free")
+    assert spans == Counter({("inline math", "$\\$$"): 1, ("inline math", "$x$"): 1})
 
 
 def test_a_changed_formula_or_dropped_role_is_a_problem(tmp_path):
