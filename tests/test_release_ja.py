@@ -220,3 +220,12 @@ def test_grader_grades_japanese_as_english_and_says_it_in_japanese(tmp_path):
     stub_out = r["ja_stub"]["tests"][0]["output"]
     assert "未実装（NotImplementedError: lstm_step_forward: ここにコードを書くこと）" in stub_out
     assert "ヒント: " in stub_out and "Hint:" not in stub_out
+
+
+@pytest.mark.parametrize("po", sorted(CATS.glob("*.po")), ids=lambda p: p.stem)
+def test_exercise_catalogue_keeps_the_english_markup(po):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_i18n_markup import problems_in
+
+    problems, translated, total = problems_in(po)
+    assert problems == [] and translated == total, problems
