@@ -65,6 +65,7 @@ po: $(STAMP)
 	rm -rf _build/gettext
 	$(BIN)/python locales/build.py pot _build/gettext -q
 	$(BIN)/sphinx-intl update -p _build/gettext -l ja -d locales
+	$(BIN)/rnncourse release solutions exercises --lang ja --update-po
 
 ## Unit tests, the exercise/solution consistency checks and every notebook of book/, solutions/, exercises/.
 test: $(STAMP)
@@ -74,9 +75,11 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) tests
 
-## Regenerate exercises/ from solutions/.
+## Regenerate exercises/ from solutions/, and exercises/ja/ from solutions/ and the complete
+## catalogues locales/ja/exercises/*.po (a partly translated notebook is refused: exit 1).
 release: $(STAMP)
 	$(BIN)/rnncourse release solutions exercises
+	$(BIN)/rnncourse release solutions exercises --lang ja
 
 ## Timing tables (never asserted): layers vs torch, autograder overhead and throughput, notebook run times.
 ## The claims table: every asserted claim of the book for seeds 0-4 at 1 and 2 BLAS threads (~30 min).
