@@ -7,7 +7,9 @@ reports text outside math, code and output elements that still looks like TeX.
 
 Usage: python tests/built_html.py _build/html [_build/html/ja]   (exit status 1 and a list when something
 is found). With two books (the Japanese edition of issue 14), every page must also carry the language
-switcher, and its link must lead to a page that exists in the other book.
+switcher, and its link must lead to a page that exists in the other book; and the second book's pages
+must show exactly the equations, code and outputs of the first's (a translated math block that Sphinx
+mangled into ``::`` builds without a warning).
 ``make book`` runs it after every build; tests/test_built_html.py tests the detector.
 """
 from __future__ import annotations
@@ -91,6 +93,41 @@ def switcher_problems(root: Path, skip: list[Path] = ()) -> dict[str, list[str]]
     return problems
 
 
+def _display_math(soup) -> list[str]:
+    out = []
+    for div in soup.find_all("div", class_="math"):
+        for eqno in div.find_all("span", class_="eqno"):
+            eqno.decompose()
+        out.append(re.sub(r"\s+", " ", div.get_text()).strip())
+    return out
+
+
+def shared_content_problems(en_root: Path, ja_root: Path) -> dict[str, list[str]]:
+    """{page: problems} where the Japanese page's equations or code/output blocks differ from the English
+    page's. The two books share code, outputs and equations (issue 14); Sphinx re-parses a translated
+    math block as MyST and prints ``::`` instead of the formula, which no warning reports."""
+    problems = {}
+    for page in _pages(ja_root):
+        en_page = en_root / page.relative_to(ja_root)
+        if not en_page.is_file():
+            continue
+        ja = BeautifulSoup(page.read_text(encoding="utf-8", errors="replace"), "html.parser")
+        en = BeautifulSoup(en_page.read_text(encoding="utf-8", errors="replace"), "html.parser")
+        found = []
+        ja_math, en_math = _display_math(ja), _display_math(en)
+        if ja_math != en_math:
+            diff = [f"{j!r} instead of {e!r}" for j, e in zip(ja_math, en_math) if j != e][:3]
+            found.append(f"display math differs ({len(ja_math)} vs {len(en_math)} equations): " + "; ".join(diff))
+        ja_pre = [p.get_text() for p in ja.find_all("pre")]
+        en_pre = [p.get_text() for p in en.find_all("pre")]
+        if ja_pre != en_pre:
+            diff = [f"{j[:60]!r} instead of {e[:60]!r}" for j, e in zip(ja_pre, en_pre) if j != e][:2]
+            found.append(f"code/output blocks differ ({len(ja_pre)} vs {len(en_pre)}): " + "; ".join(diff))
+        if found:
+            problems[str(page.relative_to(ja_root))] = found
+    return problems
+
+
 def main(argv: list[str]) -> int:
     roots = [Path(a) for a in argv] or [Path("_build/html")]
     status = 0
@@ -119,6 +156,16 @@ def main(argv: list[str]) -> int:
                     print(f"  {page}: {why[0]}")
             else:
                 print(f"built HTML {root}: every page links to the same page in the other language")
+    if len(roots) == 2:
+        shared = shared_content_problems(roots[0], roots[1])
+        if shared:
+            status = 1
+            print(f"{roots[1]}: equations or code/output blocks differ from {roots[0]} in {len(shared)} page(s):")
+            for page, why in shared.items():
+                for w in why:
+                    print(f"  {page}: {w}")
+        else:
+            print(f"built HTML {roots[1]}: the same equations, code and outputs as {roots[0]} on every page")
     return status
 
 

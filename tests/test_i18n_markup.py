@@ -137,6 +137,47 @@ def test_link_text_and_formula_labels_may_be_translated_targets_may_not():
     assert protected_spans("$$y = Wx \\text{(a)}$$") != protected_spans("$$y = Vx \\text{(a)}$$")
 
 
+def is_math_block(msgid: str) -> bool:
+    """A message that is the body of a display-math block (raw TeX, no ``$`` delimiters, no roles)."""
+    return bool(re.search(r"\\[A-Za-z]+", msgid)) and "$" not in msgid and "`" not in msgid
+
+
+def math_blocks_translated(path: Path) -> list[str]:
+    """Display-math messages whose translation differs from the English. Sphinx re-parses a translated
+    math block as MyST and the page shows ``::`` instead of the formula, without a warning; a math
+    block's msgstr must equal its msgid (Sphinx then leaves the block alone). Words inside \\text{...}
+    stay English in display math; translate them in the surrounding prose."""
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as f:
+        catalogue = read_po(f)
+    return [m.id[:70] for m in catalogue if m.id and m.string and is_math_block(m.id) and m.string != m.id]
+
+
+def test_math_block_detection():
+    assert is_math_block("i^{(t)} = \\sigma\\left(a_i\\right) \\qquad \\text{input gate}")
+    assert not is_math_block("The gate $f = \\sigma(a)$ is a sigmoid.")
+    assert not is_math_block("Plain prose without any TeX.")
+
+
+def test_a_translated_math_block_is_found(tmp_path):
+    po = tmp_path / "m.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "f = \\\\sigma(a) \\\\qquad \\\\text{forget gate}"\n'
+        'msgstr "f = \\\\sigma(a) \\\\qquad \\\\text{忘却ゲート}"\n\n'
+        'msgid "g = \\\\tanh(a)"\nmsgstr "g = \\\\tanh(a)"\n',
+        encoding="utf-8")
+    assert math_blocks_translated(po) == ["f = \\sigma(a) \\qquad \\text{forget gate}"]
+
+
+@pytest.mark.parametrize("path", CATALOGUES, ids=[p.stem for p in CATALOGUES])
+def test_display_math_is_not_translated(path):
+    bad = math_blocks_translated(path)
+    assert not bad, (f"{len(bad)} display-math message(s) translated (the page would show '::'); "
+                     "set msgstr to the msgid:\n" + "\n".join(bad))
+
+
 @pytest.mark.parametrize("path", CATALOGUES, ids=[p.stem for p in CATALOGUES])
 def test_translations_keep_the_english_markup(path):
     problems, _, _ = problems_in(path)
