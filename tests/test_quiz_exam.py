@@ -310,12 +310,13 @@ def test_report_shows_ids_section_titles_and_links(tmp_path):
     path = tmp_path / "a.json"
     path.write_text(json.dumps({q.id: "a"}), encoding="utf-8")
     for lang, see in (("en", "chapter 4 “Long short-term memory”, section “The LSTM cell”"),
-                      ("ja", "第4章「Long short-term memory」の節「The LSTM cell」")):
+                      ("ja", "第4章「長・短期記憶（LSTM）」の節「LSTM セル」")):  # the Japanese edition's titles
         screen = io.StringIO()
         run_quiz(answers=path, lang=lang, out_path=tmp_path / "r.json", **_quiet(out=screen))
         text = screen.getvalue()
         assert f"[{q.id}]" in text
         assert see in text and "04_lstm.html#sec-lstm-equations" in text
+        assert ("/ja/book/04_lstm.html" in text) == (lang == "ja")   # Japanese links go to the Japanese book
         assert "book/04_lstm," not in text                       # the old "(参照 book/04_lstm, label)"
 
 

@@ -6,9 +6,10 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["book_labels", "book_sections", "Section", "section_url", "BOOK_DIR"]
+__all__ = ["book_labels", "book_sections", "Section", "section_url", "japanese_titles", "BOOK_DIR"]
 
 BOOK_DIR = Path(__file__).resolve().parents[2] / "book"
 _LABEL = re.compile(r"^\((?P<label>[\w\-.:]+)\)=\s*$", re.M)
@@ -26,10 +27,34 @@ class Section:
     def describe(self, lang: str = "en") -> str:
         """``chapter 4 “Long short-term memory”, section “Counting parameters”`` (or Japanese)."""
         if lang == "ja":
-            chap = f"第{self.number}章「{self.chapter}」" if self.number else f"「{self.chapter}」"
-            return chap if self.title == self.chapter or not self.title else f"{chap}の節「{self.title}」"
+            titles = japanese_titles(self.file)
+            chapter, title = titles.get(self.chapter, self.chapter), titles.get(self.title, self.title)
+            chap = f"第{self.number}章「{chapter}」" if self.number else f"「{chapter}」"
+            return chap if self.title == self.chapter or not self.title else f"{chap}の節「{title}」"
         chap = f"chapter {self.number} “{self.chapter}”" if self.number else f"“{self.chapter}”"
         return chap if self.title == self.chapter or not self.title else f"{chap}, section “{self.title}”"
+
+
+CATALOGUES = BOOK_DIR.parent / "locales" / "ja" / "LC_MESSAGES"
+
+
+def japanese_titles(file: str, catalogues: Path | None = None) -> dict[str, str]:
+    """``{English heading: Japanese heading}`` (plain text) of one document, from the Japanese edition's
+    message catalogue (``locales/ja/LC_MESSAGES/<file>.po``); empty when there is none."""
+    po = Path(catalogues or CATALOGUES) / f"{file}.po"
+    return dict(_titles_of(str(po), po.stat().st_mtime if po.is_file() else 0.0))
+
+
+@lru_cache(maxsize=64)
+def _titles_of(po: str, _mtime: float) -> tuple[tuple[str, str], ...]:
+    if not _mtime:
+        return ()
+    from babel.messages.pofile import read_po
+
+    with open(po, "rb") as f:
+        catalogue = read_po(f)
+    return tuple((_plain_title(m.id), _plain_title(m.string)) for m in catalogue
+                 if m.id and m.string and "fuzzy" not in m.flags and "\n" not in m.id)
 
 
 def _texts(path: Path):
@@ -82,9 +107,11 @@ def book_labels(book_dir: Path = BOOK_DIR) -> dict[str, str]:
     return {label: s.file for label, s in book_sections(book_dir).items()}
 
 
-def section_url(section: Section, base: str | None = None) -> str:
+def section_url(section: Section, base: str | None = None, lang: str = "en") -> str:
     """A link to the section in the built book: ``$RNNCOURSE_BOOK_URL`` if set (the published book),
-    else the local build ``_build/html`` of this checkout (``make book`` writes it)."""
+    else the local build ``_build/html`` of this checkout (``make book`` writes it); the Japanese
+    edition (``lang="ja"``) lives under ``ja/`` of either."""
     if base is None:
         base = os.environ.get("RNNCOURSE_BOOK_URL") or (BOOK_DIR.parent / "_build" / "html").as_uri()
-    return f"{base.rstrip('/')}/{section.file}.html#{section.label}"
+    base = base.rstrip("/") + ("/ja" if lang == "ja" else "")
+    return f"{base}/{section.file}.html#{section.label}"

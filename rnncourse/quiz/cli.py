@@ -190,7 +190,7 @@ def _where(q, lang, sections) -> str:
     sec = sections.get(q.ref)
     if sec is None:
         return q.ref
-    return f"{sec.describe(lang)}: {section_url(sec)}"
+    return f"{sec.describe(lang)}: {section_url(sec, lang=lang)}"
 
 
 def _report(items, res, lang, out, sections):
@@ -216,8 +216,8 @@ def _report(items, res, lang, out, sections):
             print(f"  {item_id} {name} ({100 * s['correct'] / s['total']:.0f}%)", file=out)
             for label in it.taught:
                 if label in sections:
-                    print(f"    {ui['reread']}: {sections[label].describe(lang)}: {section_url(sections[label])}",
-                          file=out)
+                    sec = sections[label]
+                    print(f"    {ui['reread']}: {sec.describe(lang)}: {section_url(sec, lang=lang)}", file=out)
     else:
         print("\n" + ui["no_weak"].format(pct=100 * WEAK_BELOW), file=out)
     for k, item in enumerate(items, 1):
