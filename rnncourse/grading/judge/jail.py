@@ -106,8 +106,9 @@ def _bootstrap(paths: list[str], home: str, work: str) -> str:
             "main()\n")
 
 
-def others_can_read(path: Path) -> bool:
-    """Can a user who is neither owner nor in the group read ``path`` (folders searchable)?"""
+def _others_may(path: Path, run: bool) -> bool:
+    """Can a user who is neither owner nor in the group read ``path`` (every folder above it
+    searchable), and enter it if it is a folder, or (``run``) run it if it is a program?"""
     path = Path(path).resolve()
     try:
         for parent in reversed(path.parents):
@@ -116,21 +117,19 @@ def others_can_read(path: Path) -> bool:
         mode = os.stat(path).st_mode
     except OSError:
         return False
-    return bool(mode & 0o004) and (not path.is_dir() or bool(mode & 0o001))
+    needs_x = path.is_dir() or (run and bool(mode & 0o100))
+    return bool(mode & 0o004) and (not needs_x or bool(mode & 0o001))
+
+
+def others_can_read(path: Path) -> bool:
+    """Can a user who is neither owner nor in the group read ``path`` (folders searchable)?"""
+    return _others_may(path, run=False)
 
 
 def others_can_use(path: Path) -> bool:
     """Can a user who is neither owner nor in the group read (and, for a folder or a program,
     enter or run) ``path``?"""
-    path = Path(path).resolve()
-    try:
-        for parent in reversed(path.parents):
-            if not os.stat(parent).st_mode & 0o001:
-                return False
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return bool(mode & 0o004) and (not (path.is_dir() or mode & 0o100) or bool(mode & 0o001))
+    return _others_may(path, run=True)
 
 
 class Proc:

@@ -140,28 +140,39 @@ def _broken_dependency(deps: list, k: int, expected: dict, arrays: dict, item: I
     return ""
 
 
-def _case_verdict(item: Item, deps: list, k: int, rec: dict | None, arrays: dict,
-                  expected, case_timeout: float, missing: str) -> str | None:
-    """None when case ``k`` passes, else what was wrong (never the expected values).
-
-    ``expected()`` gives the reference outputs (and the dependencies') of the case, computed once.
-    """
+def record_error(rec: dict | None, case_timeout: float, missing: str, failed_dependency: str = "",
+                 timeout_note: str = "") -> str:
+    """What stopped a case before its outputs could be judged ("" when it ran to the end): not run,
+    missing, timed out, interrupted, not implemented, or raised (``fix <dependency> first`` when the
+    call that raised is another graded function the item depends on)."""
     if rec is None:
         return "not run (the item stopped before this case)"
     if rec["error"] == "missing":
         return missing
     if rec["error"] == "timeout":
-        return f"took longer than {case_timeout:g} s"
+        return f"took longer than {case_timeout:g} s{timeout_note}"
     if rec["error"] == "interrupted":
         return "stopped: the item ran out of time"
     if rec["error"]:
         if rec["error"].startswith("NotImplementedError"):
             return f"not implemented yet ({rec['error']})"
         where = f" ({rec['where']})" if rec["where"] else ""
-        dep = next((d for d, _ in deps if d == rec["failed_call"]), "")
-        if dep:
-            return f"fix {dep} first: it raised {rec['error']}{where}"
+        if failed_dependency:
+            return f"fix {failed_dependency} first: it raised {rec['error']}{where}"
         return f"raised {rec['error']}{where}"
+    return ""
+
+
+def _case_verdict(item: Item, deps: list, k: int, rec: dict | None, arrays: dict,
+                  expected, case_timeout: float, missing: str) -> str | None:
+    """None when case ``k`` passes, else what was wrong (never the expected values).
+
+    ``expected()`` gives the reference outputs (and the dependencies') of the case, computed once.
+    """
+    dep = next((d for d, _ in deps if rec and d == rec.get("failed_call")), "")
+    why = record_error(rec, case_timeout, missing, failed_dependency=dep)
+    if why:
+        return why
     problems = []
     for name in item.outputs:
         if name in rec["outputs"]:

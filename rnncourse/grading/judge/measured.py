@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .judge import TestResult, _forbidden_lines, _missing, clean_record, load_arrays
+from .judge import TestResult, _forbidden_lines, _missing, clean_record, load_arrays, record_error
 from .registry import Item
 
 __all__ = ["Measurement", "judge_measured", "check_arrays"]
@@ -53,23 +53,6 @@ def check_arrays(outputs: dict, shapes: dict) -> str:
     return ""
 
 
-def _error(rec: dict | None, case_timeout: float, missing: str) -> str:
-    if rec is None:
-        return "not run (the item stopped before this case)"
-    if rec["error"] == "missing":
-        return missing
-    if rec["error"] == "timeout":
-        return f"took longer than {case_timeout:g} s (the graded run has a fixed time limit)"
-    if rec["error"] == "interrupted":
-        return "stopped: the item ran out of time"
-    if rec["error"]:
-        if rec["error"].startswith("NotImplementedError"):
-            return f"not implemented yet ({rec['error']})"
-        where = f" ({rec['where']})" if rec["where"] else ""
-        return f"raised {rec['error']}{where}"
-    return ""
-
-
 def judge_measured(item: Item, cases: list, record, arrays: bytes | None, units, run_note: str,
                    case_timeout: float) -> TestResult:
     """Score a measured item (see the module docstring); the sandbox's data is untrusted."""
@@ -88,7 +71,8 @@ def judge_measured(item: Item, cases: list, record, arrays: bytes | None, units,
     metric, order = "score", "desc"
     for k, case in enumerate(cases):
         crec = rec["cases"][k] if k < len(rec["cases"]) else None
-        why = _error(crec, case_timeout, _missing(rec))
+        why = record_error(crec, case_timeout, _missing(rec),
+                           timeout_note=" (the graded run has a fixed time limit)")
         if not why:
             for name in item.outputs:
                 if name in crec["outputs"]:
